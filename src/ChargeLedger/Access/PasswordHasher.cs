@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ChargeLedger.Access;
+
+/// <summary>
+/// Charge point passwords (OCPP security profiles 1/2), stored only as a salted slow hash:
+/// PBKDF2-HMAC-SHA256, 600,000 iterations by default (OWASP 2023), in the self-describing form
+/// "pbkdf2-sha256$iterations$salt$hash" so the cost can be raised without invalidating stored hashes.
+/// </summary>
+public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterations)
+{
+    public const int DefaultIterations = 600_000;
+    private const string Scheme = "pbkdf2-sha256";
+    private const int SaltBytes = 16;
+    private const int HashBytes = 32;
+
+    // A verified (stored hash, password) pair is remembered as an HMAC under a per-process random key, so a
+    // reconnect storm costs one PBKDF2 per charge point per process, and no plaintext password is held in memory.
+    private readonly byte[] _cacheKey = RandomNumberGenerator.GetBytes(32);
+    private readonly ConcurrentDictionary<string, byte[]> _verified = new(StringComparer.Ordinal);
+
+    public string Hash(string password)
+    {
+        var salt = RandomNumberGenerator.GetBytes(SaltBytes);
+        var hash = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
+        return string.Create(CultureInfo.InvariantCulture, $"{Scheme}${iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}");
+    }
+
+    public bool Verify(string password, string stored)
+    {
+        var fingerprint = HMACSHA256.HashData(_cacheKey, Encoding.UTF8.GetBytes(stored + "\0" + password));
+        if (_verified.TryGetValue(stored, out var known) && CryptographicOperations.FixedTimeEquals(known, fingerprint))
+        {
+            return true;
+        }
+
+        var parts = stored.Split('$');
+        if (parts.Length != 4 || parts[0] != Scheme || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var rounds))
+        {
+            return false;
+        }
+
+        byte[] salt, expected;
+        try
+        {
+            salt = Convert.FromBase64String(parts[2]);
+            expected = Convert.FromBase64String(parts[3]);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        var actual = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, rounds, HashAlgorithmName.SHA256, expected.Length);
+        if (!CryptographicOperations.FixedTimeEquals(actual, expected))
+        {
+            return false;
+        }
+
+        _verified[stored] = fingerprint;
+        return true;
+    }
+
+    /// <summary>A random password of printable, shell- and URL-friendly characters.</summary>
+    public static string Generate(int length = 24) =>
+        RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_", length);
+}

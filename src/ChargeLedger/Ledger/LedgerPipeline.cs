@@ -1,0 +1,48 @@
+using JasperFx;
+using Marten.Exceptions;
+using Wolverine;
+
+namespace ChargeLedger.Ledger;
+
+/// <summary>
+/// Runs one charge point message through the write side: the Wolverine handler decides (pure), the group commit
+/// persists, the ledger advances, and only then does the caller get the answer (DESIGN rule 1). A concurrency
+/// conflict (another writer got to the stream first, or a racing duplicate start) reloads the ledger and decides again.
+/// </summary>
+public sealed class LedgerPipeline(LedgerWriter writer, LedgerStore store)
+{
+    private const int MaxAttempts = 3;
+
+    public async Task<TResult> ExecuteAsync<TResult>(IMessageBus bus, ChargePointLedger ledger, object command, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var decision = await bus.InvokeAsync<Decision<TResult>>(command, cancellationToken);
+            try
+            {
+                var receipt = await writer.CommitAsync(decision.Change, cancellationToken);
+                ledger.Apply(decision.Change, receipt);
+                return decision.Result;
+            }
+            catch (Exception ex) when (attempt < MaxAttempts && IsConflict(ex))
+            {
+                var fresh = await store.LoadChargePointAsync(ledger.ChargePointId, cancellationToken)
+                    ?? throw new InvalidOperationException($"Charge point {ledger.ChargePointId} disappeared", ex);
+                ledger.Reset(fresh);
+            }
+        }
+    }
+
+    private static bool IsConflict(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is ConcurrencyException or ExistingStreamIdCollisionException or DocumentAlreadyExistsException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

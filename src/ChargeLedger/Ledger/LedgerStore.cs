@@ -1,0 +1,93 @@
+using ChargeLedger.ChargePoints;
+using ChargeLedger.IdTags;
+using ChargeLedger.Shared;
+using ChargeLedger.Stations;
+using ChargeLedger.Transactions;
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+
+namespace ChargeLedger.Ledger;
+
+/// <summary>Reads the write-side state decisions need, straight from the event streams (never from read models).</summary>
+public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSource)
+{
+    public const string TransactionIdSequence = "ocpp_transaction_id";
+
+    public async Task<ChargePointLedger?> LoadChargePointAsync(string chargePointId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(StreamKeys.ChargePoint(chargePointId), token: cancellationToken);
+        var chargePoint = Fold(events, ChargePoint.Fold, (cp, v) => cp with { Version = v });
+        if (chargePoint is null)
+        {
+            return null;
+        }
+
+        var open = await session.Query<OpenTransactionIndex>()
+            .Where(x => x.ChargePointId == chargePointId)
+            .ToListAsync(cancellationToken);
+        var entries = new List<TransactionEntry>(open.Count);
+        foreach (var index in open)
+        {
+            if (await LoadTransactionAsync(session, index.Id, cancellationToken) is { } entry)
+            {
+                entries.Add(entry);
+            }
+        }
+
+        return new ChargePointLedger(chargePoint, entries);
+    }
+
+    public async Task<TransactionEntry?> LoadTransactionAsync(string transactionId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        return await LoadTransactionAsync(session, transactionId, cancellationToken);
+    }
+
+    private static async Task<TransactionEntry?> LoadTransactionAsync(IQuerySession session, string transactionId, CancellationToken cancellationToken)
+    {
+        var events = await session.Events.FetchStreamAsync(StreamKeys.Transaction(transactionId), token: cancellationToken);
+        var state = Fold(events, Transaction.Fold, (t, v) => t with { Version = v });
+        if (state is null)
+        {
+            return null;
+        }
+
+        var lastHash = events[^1].Headers?.GetValueOrDefault(HashChain.HashHeader)?.ToString() ?? "";
+        return new TransactionEntry(state, lastHash);
+    }
+
+    public async Task<IdTag?> LoadIdTagAsync(string idTag, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(StreamKeys.IdTag(idTag), token: cancellationToken);
+        return Fold(events, IdTag.Fold, (t, v) => t with { Version = v });
+    }
+
+    public async Task<Station?> LoadStationAsync(string stationId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(StreamKeys.Station(stationId), token: cancellationToken);
+        return Fold(events, Station.Fold, (s, v) => s with { Version = v });
+    }
+
+    public async Task<TransactionStartKey?> FindTransactionStartAsync(string startKey, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        return await session.LoadAsync<TransactionStartKey>(startKey, cancellationToken);
+    }
+
+    /// <summary>OCPP transactionIds come from a database sequence: positive, unique across nodes, never random.</summary>
+    public async Task<int> NextTransactionIdAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"select nextval('{store.Options.DatabaseSchemaName}.{TransactionIdSequence}')");
+        var next = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return checked((int)next);
+    }
+
+    /// <summary>The stream version is Marten's, not a count of the events the aggregate understood.</summary>
+    private static T? Fold<T>(IReadOnlyList<IEvent> events, Func<IEnumerable<object>, T?> fold, Func<T, long, T> withVersion)
+        where T : class =>
+        events.Count == 0 ? null : fold(events.Select(e => e.Data)) is { } state ? withVersion(state, events[^1].Version) : null;
+}

@@ -1,0 +1,72 @@
+using ChargeLedger.Access;
+using ChargeLedger.ChargePoints;
+using ChargeLedger.IdTags;
+using ChargeLedger.Ledger;
+using ChargeLedger.Stations;
+using ChargeLedger.Transactions;
+using FluentValidation;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Weasel.Postgresql;
+
+namespace ChargeLedger;
+
+public static class LedgerRegistration
+{
+    /// <summary>
+    /// Every event type with its pinned name (STYLE.md): stored names never follow a rename or a namespace move.
+    /// The names also enter each transaction event's hash, so they must never change.
+    /// </summary>
+    public static readonly IReadOnlyList<(Type Type, string Name)> EventTypes =
+    [
+        (typeof(ChargePointRegistered), "charge_point_registered"),
+        (typeof(ChargePointBooted), "charge_point_booted"),
+        (typeof(ChargePointConnected), "charge_point_connected"),
+        (typeof(ChargePointDisconnected), "charge_point_disconnected"),
+        (typeof(ChargePointConnectionReplaced), "charge_point_connection_replaced"),
+        (typeof(ConnectorStatusChanged), "connector_status_changed"),
+        (typeof(ConnectorTransitionFlagged), "connector_transition_flagged"),
+        (typeof(FirmwareStatusChanged), "firmware_status_changed"),
+        (typeof(DiagnosticsStatusChanged), "diagnostics_status_changed"),
+        (typeof(DataTransferReceived), "data_transfer_received"),
+        (typeof(ChargePointMeterValuesRecorded), "charge_point_meter_values_recorded"),
+        (typeof(UnknownTransactionReported), "unknown_transaction_reported"),
+        (typeof(TransactionStarted), "transaction_started"),
+        (typeof(MeterValuesRecorded), "meter_values_recorded"),
+        (typeof(TransactionStopped), "transaction_stopped"),
+        (typeof(TransactionAnomalyDetected), "transaction_anomaly_detected"),
+        (typeof(IdTagIssued), "id_tag_issued"),
+        (typeof(IdTagBlocked), "id_tag_blocked"),
+        (typeof(IdTagUnblocked), "id_tag_unblocked"),
+        (typeof(IdTagExpiryChanged), "id_tag_expiry_changed"),
+        (typeof(StationRegistered), "station_registered"),
+    ];
+
+    /// <summary>The write side's part of the Marten model: events, write-side documents and the transactionId sequence.</summary>
+    public static StoreOptions AddChargeLedgerWriteModel(this StoreOptions options)
+    {
+        foreach (var (type, name) in EventTypes)
+        {
+            options.Events.MapEventType(type, name);
+        }
+
+        options.Schema.For<ChargePointCredential>();
+        options.Schema.For<TransactionStartKey>();
+        options.Schema.For<OpenTransactionIndex>().Index(x => x.ChargePointId);
+        options.Storage.ExtendedSchemaObjects.Add(
+            new Sequence(new PostgresqlObjectName(options.DatabaseSchemaName, LedgerStore.TransactionIdSequence, SchemaUtils.IdentifierUsage.General)));
+        return options;
+    }
+
+    public static IServiceCollection AddChargeLedgerWriteSide(this IServiceCollection services, int passwordIterations)
+    {
+        services.AddSingleton(new PasswordHasher(passwordIterations));
+        services.AddSingleton<LedgerStore>();
+        services.AddSingleton<LedgerWriter>();
+        services.AddSingleton<LedgerPipeline>();
+        services.AddSingleton<IValidator<RegisterStation>, RegisterStation.Validator>();
+        services.AddSingleton<IValidator<RegisterChargePoint>, RegisterChargePoint.Validator>();
+        services.AddSingleton<IValidator<IssueIdTag>, IssueIdTag.Validator>();
+        return services;
+    }
+}

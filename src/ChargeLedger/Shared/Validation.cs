@@ -1,0 +1,37 @@
+using FluentValidation;
+using FluentValidation.Results;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace ChargeLedger.Shared;
+
+/// <summary>FluentValidation to RFC 9457 problem details (WolverineFx.Http.FluentValidation is not served here; CRITTER-STACK §6.8).</summary>
+public static class Validation
+{
+    public static async Task<ProblemDetails> ProblemsAsync<T>(T command, IValidator<T> validator)
+    {
+        var result = await validator.ValidateAsync(command);
+        return result.IsValid ? WolverineContinue.NoProblems : Problem(result);
+    }
+
+    public static ValidationProblemDetails Problem(ValidationResult result) =>
+        new(result.ToDictionary()) { Status = StatusCodes.Status400BadRequest, Title = "The request is invalid" };
+
+    public static IResult Invalid(string field, string message) =>
+        Results.Problem(new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "The request is invalid",
+        });
+
+    public static IResult Conflict(string detail) =>
+        Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: detail);
+
+    public static IResult NotFound(string detail) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: detail);
+
+    public static IRuleBuilderOptions<T, string> MustBeLedgerId<T>(this IRuleBuilder<T, string> rule) =>
+        rule.NotEmpty().Must(StreamKeys.IsValidId)
+            .WithMessage("Must be 1-48 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.");
+}

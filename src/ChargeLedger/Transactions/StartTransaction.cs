@@ -1,0 +1,75 @@
+using ChargeLedger.IdTags;
+using ChargeLedger.Ledger;
+using ChargeLedger.Shared;
+
+namespace ChargeLedger.Transactions;
+
+/// <summary>OCPP 1.6 §4.8 StartTransaction.</summary>
+public sealed record StartTransaction(
+    ChargePointLedger Ledger,
+    int ConnectorId,
+    string IdTag,
+    long MeterStartWh,
+    DateTimeOffset Timestamp,
+    int? ReservationId);
+
+public sealed record StartTransactionResult(int TransactionId, Authorization IdTagInfo);
+
+/// <summary>What the decision needs from storage: an earlier identical start, the idTag, and a fresh id.</summary>
+public sealed record StartTransactionContext(TransactionStartKey? Earlier, IdTag? Tag, int NewTransactionId);
+
+public static class StartTransactionHandler
+{
+    public static async Task<StartTransactionContext> LoadAsync(StartTransaction command, LedgerStore store, CancellationToken cancellationToken)
+    {
+        var key = TransactionStartKey.For(command.Ledger.ChargePointId, command.ConnectorId, command.IdTag, command.Timestamp, command.MeterStartWh);
+        var earlier = await store.FindTransactionStartAsync(key, cancellationToken);
+        var tag = await store.LoadIdTagAsync(command.IdTag, cancellationToken);
+        var id = earlier is null ? await store.NextTransactionIdAsync(cancellationToken) : 0;
+        return new StartTransactionContext(earlier, tag, id);
+    }
+
+    /// <summary>
+    /// A replay of the same start returns the same transactionId and writes nothing (DESIGN rule 2). An unknown,
+    /// blocked or expired idTag is answered with that status but the transaction is still recorded: the car may
+    /// already be charging (OCPP 1.6 §5.x, RELIABILITY C11). A start on a connector that still has an open
+    /// transaction supersedes it: the old one is flagged for reconciliation, not silently dropped.
+    /// </summary>
+    public static Decision<StartTransactionResult> Handle(StartTransaction command, StartTransactionContext context, TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        var authorization = IdTag.Authorize(context.Tag, now);
+        if (context.Earlier is { } earlier)
+        {
+            return Decision.Nothing(new StartTransactionResult(earlier.OcppTransactionId, authorization));
+        }
+
+        var ledger = command.Ledger;
+        var cp = ledger.ChargePoint;
+        var transactionId = StreamKeys.TransactionId(cp.Id, context.NewTransactionId);
+        var started = new TransactionStarted(transactionId, context.NewTransactionId, cp.Id, cp.StationId, command.ConnectorId,
+            command.IdTag, authorization.Status.ToString(), command.MeterStartWh, command.ReservationId, command.Timestamp, now);
+
+        var appends = new List<StreamAppend> { new(StreamKeys.Transaction(transactionId), 0, [started], "") };
+        var closed = new List<string>();
+        if (ledger.OpenTransactionOnConnector(command.ConnectorId) is { } previous)
+        {
+            var superseded = new TransactionAnomalyDetected(previous.State.Id, cp.Id, TransactionAnomaly.SupersededWithoutStop,
+                $"Transaction {context.NewTransactionId} started on connector {command.ConnectorId} before this one was stopped", now);
+            appends.Add(new StreamAppend(StreamKeys.Transaction(previous.State.Id), previous.State.Version, [superseded], previous.LastHash));
+            closed.Add(previous.State.Id);
+        }
+
+        var startKey = TransactionStartKey.For(cp.Id, command.ConnectorId, command.IdTag, command.Timestamp, command.MeterStartWh);
+        var inserts = new List<object>
+        {
+            new TransactionStartKey
+            {
+                Id = startKey, TransactionId = transactionId, OcppTransactionId = context.NewTransactionId,
+                IdTagStatus = authorization.Status.ToString(),
+            },
+            new OpenTransactionIndex { Id = transactionId, ChargePointId = cp.Id, OcppTransactionId = context.NewTransactionId },
+        };
+        return Decision.Of(new StartTransactionResult(context.NewTransactionId, authorization), new LedgerChange(appends, inserts, closed));
+    }
+}
