@@ -27,7 +27,11 @@ public sealed record RegisterChargePoint(string Id, string StationId, string? Pa
     }
 }
 
-public sealed record ChargePointRegistration(string Id, string? Password);
+/// <summary>The password is echoed only when the platform generated it (CONTRACT.md).</summary>
+public sealed record ChargePointRegistration(
+    string Id,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    string? Password);
 
 public sealed record RegisterChargePointContext(Station? Station, ChargePoint? Existing, ChargePointCredential? Credential);
 

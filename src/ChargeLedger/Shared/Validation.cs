@@ -15,8 +15,13 @@ public static class Validation
         return result.IsValid ? WolverineContinue.NoProblems : Problem(result);
     }
 
+    /// <summary>Field names as the JSON body spells them (camelCase), so clients can map each error to its field.</summary>
     public static ValidationProblemDetails Problem(ValidationResult result) =>
-        new(result.ToDictionary()) { Status = StatusCodes.Status400BadRequest, Title = "The request is invalid" };
+        new(result.ToDictionary().ToDictionary(e => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(e.Key), e => e.Value))
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "The request is invalid",
+        };
 
     public static IResult Invalid(string field, string message) =>
         Results.Problem(new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })

@@ -1,0 +1,53 @@
+DO LANGUAGE plpgsql $tran$
+BEGIN
+
+DROP TABLE IF EXISTS wolverine.wolverine_outgoing_envelopes CASCADE;
+DROP TABLE IF EXISTS wolverine.wolverine_incoming_envelopes CASCADE;
+DROP TABLE IF EXISTS wolverine.wolverine_dead_letters CASCADE;
+DROP TABLE IF EXISTS wolverine.wolverine_dead_letter_history CASCADE;
+DROP TABLE IF EXISTS wolverine.wolverine_nodes CASCADE;
+DROP TABLE IF EXISTS wolverine.wolverine_node_assignments CASCADE;
+DROP TABLE IF EXISTS wolverine.wolverine_control_queue CASCADE;
+DROP TABLE IF EXISTS wolverine.wolverine_node_records CASCADE;
+DROP TABLE IF EXISTS wolverine.wolverine_agent_restrictions CASCADE;
+
+END;
+$tran$;
+drop function if exists chargeledger.mt_immutable_timestamp(text);
+drop function if exists chargeledger.mt_immutable_timestamptz(text);
+drop function if exists chargeledger.mt_immutable_time(text);
+drop function if exists chargeledger.mt_immutable_date(text);
+drop function if exists chargeledger.mt_grams_vector(text,boolean);
+drop function if exists chargeledger.mt_grams_query(text,boolean);
+drop function if exists chargeledger.mt_grams_array(text,boolean);
+drop function if exists chargeledger.mt_jsonb_append(jsonb,text[],jsonb,boolean,jsonb);
+drop function if exists chargeledger.mt_jsonb_append_key_value(jsonb,text[],jsonb,boolean);
+drop function if exists chargeledger.mt_jsonb_copy(jsonb,text[],text[]);
+drop function if exists chargeledger.mt_jsonb_duplicate(jsonb,text[],jsonb);
+drop function if exists chargeledger.mt_jsonb_fix_null_parent(jsonb,text[]);
+drop function if exists chargeledger.mt_jsonb_increment(jsonb,text[],numeric);
+drop function if exists chargeledger.mt_jsonb_insert(jsonb,text[],jsonb,integer,boolean);
+drop function if exists chargeledger.mt_jsonb_move(jsonb,text[],text);
+drop function if exists chargeledger.mt_jsonb_path_to_array(text,char(1));
+drop function if exists chargeledger.mt_jsonb_remove(jsonb,text[],jsonb);
+drop function if exists chargeledger.mt_jsonb_remove_key(jsonb,text[],text);
+drop function if exists chargeledger.mt_jsonb_patch(jsonb,jsonb);
+drop function if exists chargeledger.mt_safe_unaccent(boolean,text);
+DROP SEQUENCE IF EXISTS chargeledger.ocpp_transaction_id;
+DROP TABLE IF EXISTS chargeledger.mt_doc_chargepointcredential CASCADE;
+DROP TABLE IF EXISTS chargeledger.mt_doc_chargepointstatusview CASCADE;
+DROP TABLE IF EXISTS chargeledger.mt_doc_deadletterevent CASCADE;
+DROP TABLE IF EXISTS chargeledger.mt_doc_envelope CASCADE;
+DROP TABLE IF EXISTS chargeledger.mt_doc_opentransactionindex CASCADE;
+DROP TABLE IF EXISTS chargeledger.mt_doc_transactionstartkey CASCADE;
+DROP TABLE IF EXISTS chargeledger.mt_doc_transactionview CASCADE;
+DROP TABLE IF EXISTS chargeledger.mt_streams CASCADE;
+DROP TABLE IF EXISTS chargeledger.mt_events CASCADE;
+DROP SEQUENCE IF EXISTS chargeledger.mt_events_sequence;
+DROP TABLE IF EXISTS chargeledger.mt_event_progression CASCADE;
+DROP TABLE IF EXISTS chargeledger.mt_event_projection_floors CASCADE;
+drop function if exists chargeledger.mt_mark_event_progression(varchar, bigint);
+drop function if exists chargeledger.mt_archive_stream(varchar);
+drop function if exists chargeledger.mt_quick_append_events(varchar, varchar, varchar, uuid[], varchar[], varchar[], jsonb[], bytea[], varchar[], varchar[], jsonb[], timestamp with time zone[], bigint DEFAULT NULL::bigint);
+DROP TABLE IF EXISTS chargeledger.mt_high_water_skips CASCADE;
+drop function if exists chargeledger.mt_mark_progression_with_skip(varchar, bigint, bigint);

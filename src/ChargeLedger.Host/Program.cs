@@ -1,0 +1,111 @@
+using System.Text.Json.Serialization;
+using ChargeLedger;
+using ChargeLedger.Access;
+using ChargeLedger.Host.Migrations;
+using ChargeLedger.Ledger;
+using ChargeLedger.Ocpp.Gateway;
+using ChargeLedger.Projections;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using Marten;
+using Npgsql;
+using Weasel.Core;
+using Wolverine;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+[assembly: JasperFx.JasperFxAssembly]
+
+namespace ChargeLedger.Host;
+
+public static class Program
+{
+    public const string EventStoreSchema = "chargeledger";
+    public const string MessageStoreSchema = "wolverine";
+
+    public static Task<int> Main(string[] args) => BuildApp(args).RunJasperFxCommands(args);
+
+    /// <summary>The whole platform; tests call this with their own configuration and start it on a free port.</summary>
+    public static WebApplication BuildApp(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? "http://127.0.0.1:8080");
+        configure?.Invoke(builder);
+
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+        var connectionString = configuration.GetConnectionString("Marten")
+            ?? throw new InvalidOperationException("ConnectionStrings:Marten is not set (env ConnectionStrings__Marten); ops/run.sh sets it for a local cluster.");
+
+        var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "chargeledger" }.Build();
+        services.AddSingleton(dataSource);
+        services.AddSingleton(TimeProvider.System);
+
+        // Registered first so it runs before Marten's and Wolverine's hosted services touch the schema.
+        services.AddSingleton<MigrationRunner>();
+        services.AddHostedService<MigrateOnStartup>();
+
+        services.Configure<OcppOptions>(configuration.GetSection(OcppOptions.Section));
+        services.Configure<LedgerWriterOptions>(configuration.GetSection("ChargeLedger:Ledger"));
+        services.AddChargeLedgerWriteSide(configuration.GetValue("ChargeLedger:Security:PasswordIterations", PasswordHasher.DefaultIterations));
+        services.AddOcppGateway();
+
+        services.AddMarten(opts =>
+            {
+                opts.Connection(dataSource);
+                opts.DatabaseSchemaName = EventStoreSchema;
+                opts.AutoCreateSchemaObjects = AutoCreate.None;
+                opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+                opts.Events.StreamIdentity = StreamIdentity.AsString;
+                opts.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
+                opts.Events.MetadataConfig.HeadersEnabled = true;
+                opts.Events.MetadataConfig.CorrelationIdEnabled = true;
+                opts.Events.MetadataConfig.CausationIdEnabled = true;
+                opts.AddChargeLedgerWriteModel();
+                opts.AddChargeLedgerProjections();
+            })
+            .UseLightweightSessions()
+            .IntegrateWithWolverine(w =>
+            {
+                w.MessageStorageSchemaName = MessageStoreSchema;
+                w.AutoCreate = AutoCreate.None;
+            })
+            .AddAsyncDaemon(DaemonMode.Solo);
+
+        builder.Host.UseWolverine(opts =>
+        {
+            opts.Discovery.IncludeAssembly(typeof(LedgerRegistration).Assembly);
+            opts.Discovery.IncludeAssembly(typeof(ProjectionRegistration).Assembly);
+            opts.Policies.AutoApplyTransactions();
+            opts.AutoBuildMessageStorageOnStartup = AutoCreate.None;
+            opts.Durability.Mode = DurabilityMode.Solo;
+            opts.CodeGeneration.TypeLoadMode = configuration.GetValue("ChargeLedger:CodeGeneration", TypeLoadMode.Dynamic);
+        });
+
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<ApiKeyOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, o =>
+            {
+                foreach (var key in configuration.GetSection("ChargeLedger:ApiKeys").GetChildren())
+                {
+                    o.Keys[key.Key] = key.Get<ApiKeyEntry>() ?? new ApiKeyEntry();
+                }
+            });
+        services.AddAuthorization();
+        services.AddWolverineHttp();
+        services.AddOpenApi();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.AddProblemDetails();
+
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOcppGateway();
+        app.MapHealthEndpoints();
+        app.MapOpenApi();
+        app.MapWolverineEndpoints(http => http.RequireAuthorizeOnAll());
+        return app;
+    }
+}

@@ -1,0 +1,344 @@
+using System.Buffers;
+using System.Diagnostics.Metrics;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading.Channels;
+using ChargeLedger.Ledger;
+using ChargeLedger.Ocpp.Framing;
+using Microsoft.Extensions.Logging;
+
+namespace ChargeLedger.Ocpp.Gateway;
+
+/// <summary>
+/// One authenticated OCPP-J 1.6 WebSocket. A receive loop reads frames (so pings and replies to our calls are never
+/// stuck behind a slow CALL) and queues inbound CALLs; a processor answers them strictly one after another, which
+/// keeps each charge point's messages in order (RELIABILITY B8, E10) while other charge points run in parallel.
+/// </summary>
+public sealed class ChargePointConnection : IDisposable
+{
+    private static readonly Meter Meter = new("ChargeLedger.Ocpp");
+    private static readonly Counter<long> BadFrames = Meter.CreateCounter<long>("chargeledger.ocpp.bad_frames");
+    private static readonly Counter<long> Calls = Meter.CreateCounter<long>("chargeledger.ocpp.calls");
+
+    private readonly WebSocket _socket;
+    private readonly OcppOptions _options;
+    private readonly V16Dispatcher _dispatcher;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Channel<OcppCall> _calls;
+    private readonly HashSet<string> _callsInFlight = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly CancellationTokenSource _closing = new();
+    private long _lastSeenTicks;
+    private byte[] _receiveBuffer = [];
+
+    public ChargePointConnection(string chargePointId, ChargePointLedger ledger, WebSocket socket, OcppOptions options,
+        V16Dispatcher dispatcher, TimeProvider time, ILogger logger)
+    {
+        ChargePointId = chargePointId;
+        Ledger = ledger;
+        ConnectionId = Guid.CreateVersion7().ToString("N");
+        _socket = socket;
+        _options = options;
+        _dispatcher = dispatcher;
+        _time = time;
+        _logger = logger;
+        _calls = Channel.CreateBounded<OcppCall>(new BoundedChannelOptions(options.MaxQueuedCalls)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        Touch();
+    }
+
+    public string ChargePointId { get; }
+
+    public string ConnectionId { get; }
+
+    public ChargePointLedger Ledger { get; }
+
+    public DateTimeOffset LastSeenAt => new(Interlocked.Read(ref _lastSeenTicks), TimeSpan.Zero);
+
+    /// <summary>Why the connection ended, for the ChargePointDisconnected event.</summary>
+    public string CloseReason { get; private set; } = "Closed by charge point";
+
+    /// <summary>Runs until the socket closes; returns once the last queued CALL has been answered.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closing.Token);
+        var processor = Task.Run(() => ProcessAsync(linked.Token), CancellationToken.None);
+        try
+        {
+            await ReceiveAsync(linked.Token);
+        }
+        finally
+        {
+            _calls.Writer.TryComplete();
+            await processor;
+        }
+    }
+
+    /// <summary>Closes the socket from our side (replacement by a newer connection, shutdown).</summary>
+    public async Task CloseAsync(WebSocketCloseStatus status, string reason)
+    {
+        CloseReason = reason;
+        try
+        {
+            if (_socket.State == WebSocketState.Open)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await _sendLock.WaitAsync(timeout.Token);
+                try
+                {
+                    await _socket.CloseOutputAsync(status, reason, timeout.Token);
+                }
+                finally
+                {
+                    _sendLock.Release();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            _logger.LogDebug(ex, "Closing {ChargePointId} did not complete cleanly", ChargePointId);
+        }
+        finally
+        {
+            try
+            {
+                await _closing.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _closing.Dispose();
+        _sendLock.Dispose();
+    }
+
+    private void Touch() => Interlocked.Exchange(ref _lastSeenTicks, _time.GetUtcNow().UtcTicks);
+
+    private async Task ReceiveAsync(CancellationToken cancellationToken)
+    {
+        _receiveBuffer = ArrayPool<byte>.Shared.Rent(Math.Min(_options.MaxMessageBytes, 16 * 1024));
+        var consecutiveBad = 0;
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            while (_socket.State == WebSocketState.Open)
+            {
+                idle.CancelAfter(_options.IdleTimeout);
+                var (length, type) = await ReadMessageAsync(idle.Token);
+                if (type == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                Touch();
+                if (type == WebSocketMessageType.Binary)
+                {
+                    // OCPP-J 1.6 §3.1: messages are text frames; RFC 6455 §7.4.1 code 1003 for data we cannot accept.
+                    BadFrames.Add(1);
+                    await CloseAsync(WebSocketCloseStatus.InvalidMessageType, "OCPP-J uses text frames only");
+                    return;
+                }
+
+                if (length < 0)
+                {
+                    await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {_options.MaxMessageBytes} bytes");
+                    return;
+                }
+
+                var frame = OcppJ.Parse(_receiveBuffer.AsMemory(0, length));
+                if (frame is OcppBadFrame bad)
+                {
+                    BadFrames.Add(1);
+                    _logger.LogInformation("Bad frame from {ChargePointId}: {Code} {Description}", ChargePointId, bad.ErrorCode, bad.Description);
+                    if (bad.MessageId is not null)
+                    {
+                        await SendErrorAsync(bad.MessageId, bad.ErrorCode, bad.Description, cancellationToken);
+                    }
+
+                    if (++consecutiveBad >= _options.MaxConsecutiveBadFrames)
+                    {
+                        await CloseAsync(WebSocketCloseStatus.ProtocolError, "Too many malformed messages");
+                        return;
+                    }
+
+                    continue;
+                }
+
+                consecutiveBad = 0;
+                await RouteAsync(frame, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            CloseReason = "Idle timeout";
+            _logger.LogInformation("Closing idle connection of {ChargePointId} after {Idle}", ChargePointId, _options.IdleTimeout);
+            await CloseAsync(WebSocketCloseStatus.NormalClosure, "Idle timeout");
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (WebSocketException ex)
+        {
+            CloseReason = "Connection lost";
+            _logger.LogDebug(ex, "Connection of {ChargePointId} lost", ChargePointId);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(_receiveBuffer);
+            _receiveBuffer = [];
+        }
+    }
+
+    /// <summary>Reads one whole message; length -1 when it exceeds the configured maximum.</summary>
+    private async Task<(int Length, WebSocketMessageType Type)> ReadMessageAsync(CancellationToken cancellationToken)
+    {
+        var length = 0;
+        while (true)
+        {
+            var buffer = _receiveBuffer;
+            if (length == buffer.Length)
+            {
+                if (buffer.Length >= _options.MaxMessageBytes)
+                {
+                    return (-1, WebSocketMessageType.Text);
+                }
+
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxMessageBytes));
+                buffer.AsSpan(0, length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                _receiveBuffer = buffer = larger;
+            }
+
+            var result = await _socket.ReceiveAsync(buffer.AsMemory(length, Math.Min(buffer.Length, _options.MaxMessageBytes) - length), cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return (0, WebSocketMessageType.Close);
+            }
+
+            length += result.Count;
+            if (result.EndOfMessage)
+            {
+                return (length, result.MessageType);
+            }
+
+            if (length >= _options.MaxMessageBytes)
+            {
+                return (-1, result.MessageType);
+            }
+        }
+    }
+
+    private async Task RouteAsync(OcppFrame frame, CancellationToken cancellationToken)
+    {
+        switch (frame)
+        {
+            case OcppCall call:
+                bool duplicate;
+                lock (_callsInFlight)
+                {
+                    duplicate = !_callsInFlight.Add(call.MessageId);
+                }
+
+                if (duplicate)
+                {
+                    // OCPP-J 1.6 §4.1.4: ids are unique per sender; a reused id while the first is unanswered is a protocol fault.
+                    await SendErrorAsync(call.MessageId, OcppErrorCodes.ProtocolError, "A CALL with this message id is still being processed", cancellationToken);
+                    return;
+                }
+
+                await _calls.Writer.WriteAsync(call, cancellationToken);
+                break;
+            case OcppCallResult or OcppCallError:
+                // Replies to our own calls (remote commands) arrive here; until commands exist, any reply is stray (RELIABILITY B9).
+                _logger.LogInformation("Ignoring a reply from {ChargePointId} to a call we did not make", ChargePointId);
+                break;
+        }
+    }
+
+    private async Task ProcessAsync(CancellationToken cancellationToken)
+    {
+        var output = new ArrayBufferWriter<byte>(512);
+        await foreach (var call in _calls.Reader.ReadAllAsync(CancellationToken.None))
+        {
+            output.ResetWrittenCount();
+            try
+            {
+                Calls.Add(1, new KeyValuePair<string, object?>("action", call.Action));
+                var reply = await _dispatcher.HandleAsync(this, call, cancellationToken);
+                if (reply.ErrorCode is { } code)
+                {
+                    OcppJ.WriteCallError(output, call.MessageId, code, reply.ErrorDescription ?? code);
+                }
+                else
+                {
+                    OcppJ.WriteCallResult(output, call.MessageId, reply.Payload.Span);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The socket is going away: nothing was answered, so the charge point will send it again.
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Storage failed: the events are not committed, so no CALLRESULT (DESIGN rule 1); the charge point retries.
+                _logger.LogError(ex, "{Action} from {ChargePointId} failed", call.Action, ChargePointId);
+                OcppJ.WriteCallError(output, call.MessageId, OcppErrorCodes.InternalError, "The message could not be recorded; retry later");
+            }
+            finally
+            {
+                lock (_callsInFlight)
+                {
+                    _callsInFlight.Remove(call.MessageId);
+                }
+            }
+
+            await SendAsync(output.WrittenMemory, cancellationToken);
+        }
+    }
+
+    private async Task SendErrorAsync(string messageId, string code, string description, CancellationToken cancellationToken)
+    {
+        var output = new ArrayBufferWriter<byte>(256);
+        OcppJ.WriteCallError(output, messageId, code, description);
+        await SendAsync(output.WrittenMemory, cancellationToken);
+    }
+
+    private async Task SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_socket.State == WebSocketState.Open)
+            {
+                await _socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            }
+        }
+        catch (WebSocketException ex)
+        {
+            _logger.LogDebug(ex, "Send to {ChargePointId} failed", ChargePointId);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+}
+
+/// <summary>The answer to one CALL: a CALLRESULT payload (UTF-8 JSON) or a CALLERROR code.</summary>
+public readonly record struct CallReply(ReadOnlyMemory<byte> Payload, string? ErrorCode, string? ErrorDescription)
+{
+    public static CallReply Result<T>(T payload, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
+        new(JsonSerializer.SerializeToUtf8Bytes(payload, typeInfo), null, null);
+
+    public static CallReply Error(string code, string description) => new(default, code, description);
+}
