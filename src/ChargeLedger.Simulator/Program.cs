@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
+using ChargeLedger.Simulator;
+
+const string Usage = """
+    ChargeLedger simulator: virtual OCPP 1.6J charge points for demos and benchmarks.
+
+    usage: dotnet run --project src/ChargeLedger.Simulator -- demo [options]
+
+      demo                   provision a station, charge points and id tags over the HTTP API,
+                             then run the charge points over OCPP-J until stopped
+      --url URL              ChargeLedger host (HTTP API; OCPP at ws://.../ocpp/{id})  [http://127.0.0.1:8080]
+      --api-key KEY          API key with the operator or admin role        [env CHARGELEDGER_API_KEY]
+      --charge-points N      virtual charge points, two connectors each     [5]
+      --station ID           station the charge points belong to            [ST-DEMO]
+      --duration S           stop after S seconds of charging, 0 = run until Ctrl+C  [0]
+      --seed N               seed the behaviour (sessions, powers, faults) for repeatable runs
+      -h, --help             show this help
+
+    Ctrl+C (or SIGTERM) stops running transactions with StopTransaction and closes the sockets.
+    """;
+
+if (args.Length == 0 || args.Any(a => a is "-h" or "--help"))
+{
+    Console.WriteLine(Usage);
+    return 0;
+}
+
+if (!DemoOptions.TryParse(args, out var options, out var usageError))
+{
+    Console.Error.WriteLine($"error: {usageError}");
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+using var stop = new CancellationTokenSource();
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+
+try
+{
+    await RunDemoAsync(options, stop);
+    return 0;
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    return 0;
+}
+catch (Exception ex)
+{
+    Console.Error.WriteLine($"error: {ex.Message}");
+    return 1;
+}
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    if (!stop.IsCancellationRequested)
+    {
+        Console.WriteLine("stopping: ending running transactions");
+        stop.Cancel();
+    }
+}
+
+static async Task RunDemoAsync(DemoOptions options, CancellationTokenSource stop)
+{
+    var ct = stop.Token;
+    using var http = new HttpClient { BaseAddress = options.Url, Timeout = TimeSpan.FromSeconds(15) };
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
+    var provisioning = new Provisioning(http, message => Console.WriteLine($"{Now()} provisioning    {message}"));
+
+    await provisioning.WaitForHostAsync(ct);
+    await provisioning.EnsureStationAsync(options.StationId, ct);
+    // A tag charges at one connector at a time; with fewer tags than busy connectors some wait their turn.
+    var idTags = Enumerable.Range(1, Math.Clamp(options.ChargePoints, 4, 20))
+        .Select(i => string.Create(CultureInfo.InvariantCulture, $"SIM-TAG-{i:00}"))
+        .ToList();
+    foreach (var idTag in idTags)
+    {
+        await provisioning.EnsureIdTagAsync(idTag, ct);
+    }
+
+    var seeds = options.Seed is { } seed ? new Random(seed) : new Random();
+    var ocppBase = new UriBuilder(options.Url)
+    {
+        Scheme = options.Url.Scheme == Uri.UriSchemeHttps ? "wss" : "ws",
+        Path = "/ocpp/",
+    }.Uri;
+    var pool = new IdTagPool(idTags);
+    var chargePoints = new List<VirtualChargePoint>();
+    for (var i = 1; i <= options.ChargePoints; i++)
+    {
+        var credentials = await provisioning.RegisterChargePointAsync(
+            string.Create(CultureInfo.InvariantCulture, $"SIM-{i:0000}"), options.StationId, ct);
+        chargePoints.Add(new VirtualChargePoint(credentials, ocppBase, pool, new Random(seeds.Next())));
+    }
+
+    Console.WriteLine($"{Now()} simulator       {chargePoints.Count} charge points at {ocppBase}; Ctrl+C to stop");
+    if (options.Duration > TimeSpan.Zero)
+    {
+        stop.CancelAfter(options.Duration);
+    }
+
+    // Staggered so that a demo with many charge points does not open every socket in the same millisecond.
+    await Task.WhenAll(chargePoints.Select(async (chargePoint, index) =>
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(200 * index), ct);
+        await chargePoint.RunAsync(ct);
+    }));
+}
+
+static string Now() => DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+
+internal sealed record DemoOptions(Uri Url, string ApiKey, int ChargePoints, string StationId, TimeSpan Duration, int? Seed)
+{
+    public static bool TryParse(string[] args, out DemoOptions options, out string error)
+    {
+        options = new DemoOptions(
+            new Uri("http://127.0.0.1:8080/"),
+            Environment.GetEnvironmentVariable("CHARGELEDGER_API_KEY") ?? "",
+            ChargePoints: 5,
+            StationId: "ST-DEMO",
+            Duration: TimeSpan.Zero,
+            Seed: null);
+        error = "";
+        if (args[0] != "demo")
+        {
+            error = $"unknown command '{args[0]}'";
+            return false;
+        }
+
+        for (var i = 1; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (i + 1 >= args.Length)
+            {
+                error = $"{name} needs a value";
+                return false;
+            }
+
+            var value = args[++i];
+            switch (name)
+            {
+                case "--url" when Uri.TryCreate(value.TrimEnd('/') + "/", UriKind.Absolute, out var url)
+                    && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps):
+                    options = options with { Url = url };
+                    break;
+                case "--api-key":
+                    options = options with { ApiKey = value };
+                    break;
+                case "--charge-points" when int.TryParse(value, CultureInfo.InvariantCulture, out var count) && count is >= 1 and <= 9999:
+                    options = options with { ChargePoints = count };
+                    break;
+                case "--station" when value.Length > 0:
+                    options = options with { StationId = value };
+                    break;
+                case "--duration" when int.TryParse(value, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0:
+                    options = options with { Duration = TimeSpan.FromSeconds(seconds) };
+                    break;
+                case "--seed" when int.TryParse(value, CultureInfo.InvariantCulture, out var seed):
+                    options = options with { Seed = seed };
+                    break;
+                case "--url" or "--charge-points" or "--station" or "--duration" or "--seed":
+                    error = $"invalid value '{value}' for {name}";
+                    return false;
+                default:
+                    error = $"unknown option '{name}'";
+                    return false;
+            }
+        }
+
+        if (options.ApiKey.Length == 0)
+        {
+            error = "--api-key is required (or set CHARGELEDGER_API_KEY)";
+            return false;
+        }
+
+        return true;
+    }
+}

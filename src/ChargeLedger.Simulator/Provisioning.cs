@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+
+namespace ChargeLedger.Simulator;
+
+public sealed record ChargePointCredentials(string Id, string Password);
+
+/// <summary>Registers the demo station, charge points and id tags over the HTTP API (CONTRACT.md, Provisioning).</summary>
+public sealed class Provisioning(HttpClient http, Action<string> log)
+{
+    private const string PasswordAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    private const string SuffixAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    private static readonly TimeSpan HostWait = TimeSpan.FromSeconds(60);
+
+    /// <summary>Waits while the host is still starting (connection refused, or 503 until migrations ran).</summary>
+    public async Task WaitForHostAsync(CancellationToken ct)
+    {
+        var deadline = DateTimeOffset.UtcNow + HostWait;
+        var announced = false;
+        while (true)
+        {
+            string problem;
+            try
+            {
+                using var response = await http.GetAsync(new Uri("health/ready", UriKind.Relative), ct);
+                if (response.StatusCode != HttpStatusCode.ServiceUnavailable)
+                {
+                    return;
+                }
+
+                problem = "not ready (503)";
+            }
+            catch (HttpRequestException ex)
+            {
+                problem = ex.Message;
+            }
+
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"{http.BaseAddress} is not reachable: {problem}");
+            }
+
+            if (!announced)
+            {
+                log($"waiting for {http.BaseAddress}: {problem}");
+                announced = true;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        }
+    }
+
+    public async Task EnsureStationAsync(string stationId, CancellationToken ct)
+    {
+        using var response = await PostAsync("api/stations", new { id = stationId, name = "Demo depot", timeZone = "Europe/Berlin" }, ct);
+        log(response.StatusCode switch
+        {
+            HttpStatusCode.Created => $"station {stationId} created",
+            HttpStatusCode.OK => $"station {stationId} already registered",
+            HttpStatusCode.Conflict => $"station {stationId} exists with other data; using it as it is",
+            _ => throw await UnexpectedAsync("POST /api/stations", response, ct),
+        });
+    }
+
+    /// <summary>Registers <paramref name="preferredId"/>, or a suffixed id when it already exists with a password we do not know.</summary>
+    public async Task<ChargePointCredentials> RegisterChargePointAsync(string preferredId, string stationId, CancellationToken ct)
+    {
+        var id = preferredId;
+        for (var attempt = 1; attempt <= 5; attempt++)
+        {
+            var password = RandomNumberGenerator.GetString(PasswordAlphabet, 24);
+            using var response = await PostAsync("api/chargepoints", new { id, stationId, password }, ct);
+            if (response.StatusCode == HttpStatusCode.Created)
+            {
+                log($"charge point {id} registered");
+                return new ChargePointCredentials(id, password);
+            }
+
+            if (response.StatusCode != HttpStatusCode.Conflict)
+            {
+                throw await UnexpectedAsync("POST /api/chargepoints", response, ct);
+            }
+
+            id = $"{preferredId}-{RandomNumberGenerator.GetString(SuffixAlphabet, 4)}";
+        }
+
+        throw new InvalidOperationException($"could not register a charge point id derived from {preferredId}: all candidates exist");
+    }
+
+    public async Task EnsureIdTagAsync(string idTag, CancellationToken ct)
+    {
+        using var response = await PostAsync("api/idtags", new { idTag, expiresAt = (DateTimeOffset?)null, parentIdTag = (string?)null }, ct);
+        if (response.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.OK or HttpStatusCode.Conflict))
+        {
+            throw await UnexpectedAsync("POST /api/idtags", response, ct);
+        }
+    }
+
+    private Task<HttpResponseMessage> PostAsync<T>(string path, T body, CancellationToken ct) =>
+        http.PostAsJsonAsync(new Uri(path, UriKind.Relative), body, ct);
+
+    private static async Task<InvalidOperationException> UnexpectedAsync(string call, HttpResponseMessage response, CancellationToken ct)
+    {
+        var hint = response.StatusCode switch
+        {
+            HttpStatusCode.Unauthorized => " (is --api-key a valid key?)",
+            HttpStatusCode.Forbidden => " (the api key needs the operator or admin role)",
+            _ => "",
+        };
+        var body = await response.Content.ReadAsStringAsync(ct);
+        return new InvalidOperationException($"{call} answered {(int)response.StatusCode}{hint}: {body}".TrimEnd(' ', ':'));
+    }
+}
