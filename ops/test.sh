@@ -56,7 +56,7 @@ if (( passed + failed == 0 )); then
 fi
 
 # --- End-to-end hook ------------------------------------------------------------------------------------
-# Owned by another engineer: ops/e2e-smoke.sh (boots the host against PostgreSQL and drives it end to end).
+# ops/e2e-smoke.sh boots the Release host against a throwaway PostgreSQL and drives it with ocpp-load (strict).
 # It runs only when it exists and is executable; its failure fails this script.
 if [[ -x ops/e2e-smoke.sh ]]; then
   step "end-to-end smoke (ops/e2e-smoke.sh)"
