@@ -5,6 +5,7 @@ using ChargeLedger.Host.Migrations;
 using ChargeLedger.Ledger;
 using ChargeLedger.Ocpp.Gateway;
 using ChargeLedger.Projections;
+using ChargeLedger.Shared;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.Events;
@@ -57,7 +58,8 @@ public static class Program
                 opts.Connection(dataSource);
                 opts.DatabaseSchemaName = EventStoreSchema;
                 opts.AutoCreateSchemaObjects = AutoCreate.None;
-                opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+                opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase,
+                    configure: json => json.Converters.Add(new UtcTimestampConverter()));
                 opts.Events.StreamIdentity = StreamIdentity.AsString;
                 opts.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
                 opts.Events.MetadataConfig.HeadersEnabled = true;
@@ -95,7 +97,11 @@ public static class Program
         services.AddAuthorization();
         services.AddWolverineHttp();
         services.AddOpenApi();
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.Converters.Add(new UtcTimestampConverter());
+        });
         services.AddProblemDetails();
 
         var app = builder.Build();
