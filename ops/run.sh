@@ -34,7 +34,7 @@ ops/local-postgres.sh start >&2
 connection=$(ops/local-postgres.sh url)
 state=$REPO/.data
 mkdir -p "$state"
-chmod 700 "$state"
+chmod 755 "$state" # the postgres user must be able to enter it; secrets inside are mode 600
 
 if [[ ! -s $state/admin-api-key ]]; then
   head -c 32 /dev/urandom | base64 | tr -d '/+=' >"$state/admin-api-key"

@@ -45,6 +45,25 @@ public static class MeterReadings
         }
     }
 
+    /// <summary>
+    /// Identifies one MeterValues message by its content, so a charge point resending it (no CALLRESULT seen, e.g.
+    /// after a reconnect; OCPP 1.6 §3.7 retries) is recognised and not recorded twice (DESIGN rule 2).
+    /// </summary>
+    public static string Fingerprint(int connectorId, IReadOnlyList<MeterSample> samples)
+    {
+        var text = new System.Text.StringBuilder().Append(connectorId.ToString(CultureInfo.InvariantCulture));
+        foreach (var s in samples)
+        {
+            text.Append('\u001e').Append(s.Timestamp.UtcTicks.ToString(CultureInfo.InvariantCulture))
+                .Append('\u001f').Append(s.Value).Append('\u001f').Append(s.Measurand).Append('\u001f').Append(s.Phase)
+                .Append('\u001f').Append(s.Unit).Append('\u001f').Append(s.Context).Append('\u001f').Append(s.Format)
+                .Append('\u001f').Append(s.Location);
+        }
+
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
+        return Convert.ToHexStringLower(hash.AsSpan(0, 16));
+    }
+
     public static EnergyReading? LatestEnergyRegister(IEnumerable<MeterSample> samples)
     {
         EnergyReading? latest = null;

@@ -19,7 +19,7 @@ public static class RecordMeterValuesHandler
             : new ClosedTransactionLookup(null);
 
     /// <summary>
-    /// Every sampled value is kept exactly as sent. A register going backwards, or a reading outside the
+    /// Every sampled value is kept exactly as sent; a resent identical message is acknowledged and not recorded again. A register going backwards, or a reading outside the
     /// transaction's time, is recorded beside it as an anomaly; MeterValues is never answered with a CALLERROR
     /// (DESIGN rule 3). Values for no or an unknown transaction stay on the charge point's stream (RELIABILITY C4).
     /// </summary>
@@ -41,6 +41,11 @@ public static class RecordMeterValuesHandler
         }
 
         var tx = entry.State;
+        if (tx.RecordedMeterValues.Contains(MeterReadings.Fingerprint(command.ConnectorId, command.Samples)))
+        {
+            return Decision.Nothing(true);
+        }
+
         var events = new List<object> { new MeterValuesRecorded(tx.Id, cp.Id, command.ConnectorId, command.Samples, now) };
         events.AddRange(Anomalies(tx, command.Samples, now));
         return Decision.Of(true, new LedgerChange(

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace ChargeLedger.Transactions;
 
 /// <summary>The transaction aggregate, folded from its stream.</summary>
@@ -17,18 +19,20 @@ public sealed record Transaction(
     DateTimeOffset? StoppedAt,
     string? StopReason,
     bool IsSuperseded,
+    ImmutableHashSet<string> RecordedMeterValues,
     long Version)
 {
     public static Transaction Create(TransactionStarted e) =>
         new(e.TransactionId, e.OcppTransactionId, e.ChargePointId, e.StationId, e.ConnectorId, e.IdTag, e.MeterStartWh,
-            e.StartedAt, e.MeterStartWh, e.StartedAt, false, null, null, null, false, 0);
+            e.StartedAt, e.MeterStartWh, e.StartedAt, false, null, null, null, false, [], 0);
 
     public Transaction Apply(MeterValuesRecorded e)
     {
+        var recorded = this with { RecordedMeterValues = RecordedMeterValues.Add(MeterReadings.Fingerprint(e.ConnectorId, e.Samples)) };
         var latest = MeterReadings.LatestEnergyRegister(e.Samples);
         return latest is { } r && r.Timestamp >= LastReadingAt
-            ? this with { LastRegisterWh = r.Wh, LastReadingAt = r.Timestamp }
-            : this;
+            ? recorded with { LastRegisterWh = r.Wh, LastReadingAt = r.Timestamp }
+            : recorded;
     }
 
     public Transaction Apply(TransactionStopped e) =>
