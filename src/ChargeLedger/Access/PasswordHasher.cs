@@ -54,6 +54,13 @@ public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterat
             return false;
         }
 
+        // A stored hash with no hash bytes would compare equal for every password (empty == empty): fail closed.
+        // Zero rounds would make Pbkdf2 throw; a malformed record is a rejection, not an error.
+        if (rounds < 1 || salt.Length == 0 || expected.Length != HashBytes)
+        {
+            return false;
+        }
+
         var actual = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, rounds, HashAlgorithmName.SHA256, expected.Length);
         if (!CryptographicOperations.FixedTimeEquals(actual, expected))
         {

@@ -1,0 +1,108 @@
+using ChargeLedger.Access;
+
+namespace ChargeLedger.Tests.Access;
+
+public class PasswordHasherTests
+{
+    // Low cost for speed; the default is asserted separately without hashing.
+    private readonly PasswordHasher _hasher = new(iterations: 1_000);
+
+    private const string Password = "correct-horse-battery-staple";
+
+    [Fact]
+    public void hash_is_salted_so_two_hashes_of_one_password_differ()
+    {
+        _hasher.Hash(Password).ShouldNotBe(_hasher.Hash(Password));
+    }
+
+    [Fact]
+    public void verifies_the_right_password()
+    {
+        var stored = _hasher.Hash(Password);
+
+        _hasher.Verify(Password, stored).ShouldBeTrue();
+        _hasher.Verify(Password, stored).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void a_hash_verifies_in_another_process_instance()
+    {
+        new PasswordHasher(5).Verify(Password, _hasher.Hash(Password)).ShouldBeTrue();
+    }
+
+    [Theory]
+    [InlineData("correct-horse-battery-stapl")]
+    [InlineData("Correct-horse-battery-staple")]
+    [InlineData("")]
+    public void rejects_a_wrong_password(string wrong)
+    {
+        var stored = _hasher.Hash(Password);
+
+        _hasher.Verify(wrong, stored).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void a_remembered_verification_does_not_admit_another_password()
+    {
+        var stored = _hasher.Hash(Password);
+        _hasher.Verify(Password, stored).ShouldBeTrue();
+
+        _hasher.Verify("other-password-entirely", stored).ShouldBeFalse();
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("plaintext")]
+    [InlineData("pbkdf2-sha256$1000$c2FsdA==")]
+    [InlineData("pbkdf2-sha256$1000$c2FsdA==$aGFzaA==$extra")]
+    [InlineData("pbkdf2-sha1$1000$c2FsdA==$aGFzaA==")]
+    [InlineData("pbkdf2-sha256$-1$c2FsdA==$aGFzaA==")]
+    [InlineData("pbkdf2-sha256$abc$c2FsdA==$aGFzaA==")]
+    [InlineData("pbkdf2-sha256$1000$not base64!$aGFzaA==")]
+    [InlineData("pbkdf2-sha256$1000$c2FsdA==$not base64!")]
+    [InlineData("pbkdf2-sha256$0$c2FsdA==$aGFzaA==")]
+    [InlineData("pbkdf2-sha256$1000$c2FsdA==$")]
+    [InlineData("pbkdf2-sha256$1000$$")]
+    public void rejects_malformed_stored_hashes_without_throwing(string stored)
+    {
+        _hasher.Verify(Password, stored).ShouldBeFalse();
+        _hasher.Verify("", stored).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void the_stored_form_carries_scheme_iteration_count_salt_and_hash()
+    {
+        var parts = _hasher.Hash(Password).Split('$');
+
+        parts.Length.ShouldBe(4);
+        parts[0].ShouldBe("pbkdf2-sha256");
+        parts[1].ShouldBe("1000");
+        Convert.FromBase64String(parts[2]).Length.ShouldBe(16);
+        Convert.FromBase64String(parts[3]).Length.ShouldBe(32);
+    }
+
+    [Fact]
+    public void default_iteration_count_is_600000()
+    {
+        PasswordHasher.DefaultIterations.ShouldBe(600_000);
+        new PasswordHasher().Hash("x").Split('$')[1].ShouldBe("600000");
+    }
+
+    [Fact]
+    public void generate_gives_24_characters_from_the_unambiguous_alphabet()
+    {
+        const string alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_";
+
+        var passwords = Enumerable.Range(0, 50).Select(_ => PasswordHasher.Generate()).ToList();
+
+        passwords.ShouldAllBe(p => p.Length == 24 && p.All(c => alphabet.Contains(c, StringComparison.Ordinal)));
+        passwords.Distinct().Count().ShouldBe(50);
+        PasswordHasher.Generate(40).Length.ShouldBe(40);
+    }
+
+    [Fact]
+    public void generated_passwords_fit_the_registration_rule()
+    {
+        PasswordHasher.Generate().ShouldMatch("^[\\x21-\\x7E]{16,40}$");
+    }
+}
