@@ -38,11 +38,14 @@ public static class StartTransactionHandler
     public static Decision<StartTransactionResult> Handle(StartTransaction command, StartTransactionContext context, TimeProvider time)
     {
         var now = time.GetUtcNow();
-        var authorization = IdTag.Authorize(context.Tag, now);
         if (context.Earlier is { } earlier)
         {
-            return Decision.Nothing(new StartTransactionResult(earlier.OcppTransactionId, authorization));
+            // The same question gets the same answer: the status decided when the start was first recorded.
+            var first = Enum.Parse<AuthorizationStatus>(earlier.IdTagStatus);
+            return Decision.Nothing(new StartTransactionResult(earlier.OcppTransactionId, new Authorization(first, null, null)));
         }
+
+        var authorization = IdTag.Authorize(context.Tag, now);
 
         var ledger = command.Ledger;
         var cp = ledger.ChargePoint;

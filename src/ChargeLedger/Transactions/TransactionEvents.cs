@@ -60,5 +60,4 @@ public enum TransactionAnomaly
     MeterStopBelowMeterStart,
     DuplicateStop,
     SupersededWithoutStop,
-    StoppedOnOtherConnector,
 }

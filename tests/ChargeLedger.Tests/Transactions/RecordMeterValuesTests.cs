@@ -38,6 +38,21 @@ public class RecordMeterValuesTests
     }
 
     [Fact]
+    public void a_resent_identical_message_is_acknowledged_and_not_recorded_again()
+    {
+        MeterSample[] samples = [Scenario.Register(Scenario.Now.AddMinutes(-5), "2500")];
+        var ledger = Scenario.WithOpenTransaction(Scenario.Transaction("last-hash", Scenario.Started(7, startedAt: StartedAt),
+            Scenario.Recorded(7, samples)));
+
+        var resent = Handle(ledger, 7, samples);
+        var different = Handle(ledger, 7, [Scenario.Register(Scenario.Now.AddMinutes(-5), "2501")]);
+
+        resent.Result.ShouldBeTrue();
+        resent.Change.IsEmpty.ShouldBeTrue();
+        different.Change.Events().OfType<MeterValuesRecorded>().ShouldHaveSingleItem();
+    }
+
+    [Fact]
     public void values_for_an_unknown_transaction_are_reported_on_the_charge_point_stream()
     {
         MeterSample[] samples = [Scenario.Register(Scenario.Now, "123")];
