@@ -15,7 +15,7 @@ runs=${1:-5}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 now_ms() { date +%s%3N; }
 
-work=$(mktemp -d /var/tmp/chargeledger-coldstart.XXXXXX); chmod 755 "$work"
+work=$(mktemp -d /var/tmp/chargeledger-coldstart.XXXXXX); chmod 755 "$work"; mkdir -p "$work/static-src"
 pg_port=$(free_port)
 export CHARGELEDGER_DATA=$work/pg CHARGELEDGER_PG_PORT=$pg_port
 cleanup() { ops/local-postgres.sh stop >/dev/null 2>&1 || true; rm -rf "$work"; }
@@ -29,7 +29,7 @@ export ChargeLedger__ApiKeys__cs__Key=coldstart ChargeLedger__ApiKeys__cs__Roles
 # Release builds: the normal one (Dynamic) and a Static one with the generated code compiled in.
 dotnet build src/ChargeLedger.Host -c Release -nologo -v quiet >/dev/null
 dynamic_dll=$REPO/src/ChargeLedger.Host/bin/Release/net10.0/ChargeLedger.Host.dll
-rsync -a --exclude bin --exclude obj "$REPO/" "$work/static-src/"
+git -C "$REPO" ls-files -z | (cd "$REPO" && xargs -0 cp --parents -t "$work/static-src" 2>/dev/null) || true
 (cd "$work/static-src/src/ChargeLedger.Host" && dotnet run -c Release --no-launch-profile -- codegen write >/dev/null 2>&1 &&
   dotnet build -c Release -nologo -v quiet >/dev/null)
 static_dll=$work/static-src/src/ChargeLedger.Host/bin/Release/net10.0/ChargeLedger.Host.dll

@@ -20,7 +20,9 @@ public sealed class LedgerPipeline(LedgerWriter writer, LedgerStore store)
             var decision = await bus.InvokeAsync<Decision<TResult>>(command, cancellationToken);
             try
             {
-                var receipt = await writer.CommitAsync(decision.Change, cancellationToken);
+                // Not cancellable: once queued the commit happens, and the ledger must then advance with it, or the
+                // next decision would be made on stale state (a needless conflict and reload).
+                var receipt = await writer.CommitAsync(decision.Change, CancellationToken.None);
                 ledger.Apply(decision.Change, receipt);
                 return decision.Result;
             }
