@@ -22,11 +22,14 @@ public static class StartTransactionHandler
 {
     public static async Task<StartTransactionContext> LoadAsync(StartTransaction command, LedgerStore store, CancellationToken cancellationToken)
     {
+        // Three independent reads, issued together: the start's latency is one round trip, not three. A replay
+        // burns the sequence value it drew; transactionIds need to be unique and positive, not gapless.
         var key = TransactionStartKey.For(command.Ledger.ChargePointId, command.ConnectorId, command.IdTag, command.Timestamp, command.MeterStartWh);
-        var earlier = await store.FindTransactionStartAsync(key, cancellationToken);
-        var tag = await store.LoadIdTagAsync(command.IdTag, cancellationToken);
-        var id = earlier is null ? await store.NextTransactionIdAsync(cancellationToken) : 0;
-        return new StartTransactionContext(earlier, tag, id);
+        var earlier = store.FindTransactionStartAsync(key, cancellationToken);
+        var tag = store.LoadIdTagAsync(command.IdTag, cancellationToken);
+        var id = store.NextTransactionIdAsync(cancellationToken);
+        await Task.WhenAll(earlier, tag, id);
+        return new StartTransactionContext(await earlier, await tag, await id);
     }
 
     /// <summary>

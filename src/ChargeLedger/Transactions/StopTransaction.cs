@@ -26,10 +26,11 @@ public static class StopTransactionHandler
     public static async Task<StopTransactionContext> LoadAsync(StopTransaction command, LedgerStore store, CancellationToken cancellationToken)
     {
         var closed = command.Ledger.OpenTransaction(command.TransactionId) is null
-            ? await store.LoadTransactionAsync(StreamKeys.TransactionId(command.Ledger.ChargePointId, command.TransactionId), cancellationToken)
-            : null;
-        var tag = command.IdTag is null ? null : await store.LoadIdTagAsync(command.IdTag, cancellationToken);
-        return new StopTransactionContext(closed, tag);
+            ? store.LoadTransactionAsync(StreamKeys.TransactionId(command.Ledger.ChargePointId, command.TransactionId), cancellationToken)
+            : Task.FromResult<TransactionEntry?>(null);
+        var tag = command.IdTag is null ? Task.FromResult<IdTag?>(null) : store.LoadIdTagAsync(command.IdTag, cancellationToken);
+        await Task.WhenAll(closed, tag);
+        return new StopTransactionContext(await closed, await tag);
     }
 
     /// <summary>
