@@ -28,6 +28,9 @@ public sealed class LedgerHost(PostgresServer server) : IAsyncLifetime
 
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>Extra host configuration, applied after the test settings (for hosts a test builds itself).</summary>
+    public Action<WebApplicationBuilder>? Configure { get; init; }
+
     public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
 
     public IServiceProvider Services => App.Services;
@@ -59,7 +62,11 @@ public sealed class LedgerHost(PostgresServer server) : IAsyncLifetime
             settings[$"ChargeLedger:ApiKeys:{role}:Roles:0"] = role;
         }
 
-        _app = Program.BuildApp(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(settings));
+        _app = Program.BuildApp(["--urls", "http://127.0.0.1:0"], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            Configure?.Invoke(builder);
+        });
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await _app.StartAsync(timeout.Token);
 
