@@ -20,6 +20,8 @@ public sealed class ChargePointConnection : IDisposable
     private static readonly Counter<long> BadFrames = Meter.CreateCounter<long>("chargeledger.ocpp.bad_frames");
     private static readonly Counter<long> Calls = Meter.CreateCounter<long>("chargeledger.ocpp.calls");
 
+    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
+
     private readonly WebSocket _socket;
     private readonly OcppOptions _options;
     private readonly V16Dispatcher _dispatcher;
@@ -107,7 +109,10 @@ public sealed class ChargePointConnection : IDisposable
         {
             try
             {
-                await _closing.CancelAsync();
+                // RFC 6455 §7.1.1: the peer answers our Close frame with its own, which ends the receive loop. Cancelling
+                // the pending receive at once aborts the socket and can drop our Close frame before it is sent, so a
+                // replaced charge point would never learn why (1008); the cancel is only the bound on a silent peer.
+                _closing.CancelAfter(CloseHandshakeTimeout);
             }
             catch (ObjectDisposedException)
             {
@@ -134,9 +139,9 @@ public sealed class ChargePointConnection : IDisposable
             {
                 idle.CancelAfter(_options.IdleTimeout);
                 var (length, type) = await ReadMessageAsync(idle.Token);
-                if (type == WebSocketMessageType.Close)
+                if (type == WebSocketMessageType.Close || _socket.State != WebSocketState.Open)
                 {
-                    return;
+                    return; // after our own Close frame nothing more is processed
                 }
 
                 Touch();
