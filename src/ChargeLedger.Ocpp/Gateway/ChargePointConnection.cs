@@ -126,19 +126,26 @@ public sealed class ChargePointConnection : IDisposable
         _sendLock.Dispose();
     }
 
+    private async Task CloseIdleAsync()
+    {
+        _logger.LogInformation("Closing idle connection of {ChargePointId} after {Idle}", ChargePointId, _options.IdleTimeout);
+        await CloseAsync(WebSocketCloseStatus.NormalClosure, "Idle timeout");
+    }
+
     private void Touch() => Interlocked.Exchange(ref _lastSeenTicks, _time.GetUtcNow().UtcTicks);
 
     private async Task ReceiveAsync(CancellationToken cancellationToken)
     {
         _receiveBuffer = ArrayPool<byte>.Shared.Rent(Math.Min(_options.MaxMessageBytes, 16 * 1024));
         var consecutiveBad = 0;
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Idle sockets are closed with a Close frame (so the charge point learns why), not by aborting the receive.
+        using var idle = _time.CreateTimer(_ => _ = CloseIdleAsync(), null, _options.IdleTimeout, Timeout.InfiniteTimeSpan);
         try
         {
             while (_socket.State == WebSocketState.Open)
             {
-                idle.CancelAfter(_options.IdleTimeout);
-                var (length, type) = await ReadMessageAsync(idle.Token);
+                idle.Change(_options.IdleTimeout, Timeout.InfiniteTimeSpan);
+                var (length, type) = await ReadMessageAsync(cancellationToken);
                 if (type == WebSocketMessageType.Close || _socket.State != WebSocketState.Open)
                 {
                     return; // after our own Close frame nothing more is processed
@@ -181,12 +188,6 @@ public sealed class ChargePointConnection : IDisposable
                 consecutiveBad = 0;
                 await RouteAsync(frame, cancellationToken);
             }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            CloseReason = "Idle timeout";
-            _logger.LogInformation("Closing idle connection of {ChargePointId} after {Idle}", ChargePointId, _options.IdleTimeout);
-            await CloseAsync(WebSocketCloseStatus.NormalClosure, "Idle timeout");
         }
         catch (OperationCanceledException)
         {
