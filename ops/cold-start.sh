@@ -6,7 +6,7 @@
 #   ops/cold-start.sh [runs=5]
 #
 # Modes: Dynamic (Wolverine compiles its handler chains with Roslyn at start-up) and Static (pre-generated with
-# `codegen write`, compiled into the host). The Static build is made in a scratch copy of the host project.
+# `codegen write`, compiled into the host by ops/build-host.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO=$(pwd)
@@ -15,7 +15,7 @@ runs=${1:-5}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 now_ms() { date +%s%3N; }
 
-work=$(mktemp -d /var/tmp/chargeledger-coldstart.XXXXXX); chmod 755 "$work"; mkdir -p "$work/static-src"
+work=$(mktemp -d /var/tmp/chargeledger-coldstart.XXXXXX); chmod 755 "$work"
 pg_port=$(free_port)
 export CHARGELEDGER_DATA=$work/pg CHARGELEDGER_PG_PORT=$pg_port
 cleanup() { ops/local-postgres.sh stop >/dev/null 2>&1 || true; rm -rf "$work"; }
@@ -26,13 +26,10 @@ export ConnectionStrings__Marten=$(ops/local-postgres.sh url)
 export ChargeLedger__ApiKeys__cs__Key=coldstart ChargeLedger__ApiKeys__cs__Roles__0=admin Logging__LogLevel__Default=Warning
 (cd tests/load/ocpp-load && { [[ -d node_modules/ocpp-rpc ]] || npm ci --silent --no-audit --no-fund; })
 
-# Release builds: the normal one (Dynamic) and a Static one with the generated code compiled in.
-dotnet build src/ChargeLedger.Host -c Release -nologo -v quiet >/dev/null
-dynamic_dll=$REPO/src/ChargeLedger.Host/bin/Release/net10.0/ChargeLedger.Host.dll
-git -C "$REPO" ls-files -z | (cd "$REPO" && xargs -0 cp --parents -t "$work/static-src" 2>/dev/null) || true
-(cd "$work/static-src/src/ChargeLedger.Host" && dotnet run -c Release --no-launch-profile -- codegen write >/dev/null 2>&1 &&
-  dotnet build -c Release -nologo -v quiet >/dev/null)
-static_dll=$work/static-src/src/ChargeLedger.Host/bin/Release/net10.0/ChargeLedger.Host.dll
+# One Release build with the pre-generated code compiled in; Dynamic mode ignores it and compiles with Roslyn.
+dll=$(ops/build-host.sh | tail -n 1)
+dynamic_dll=$dll
+static_dll=$dll
 
 # One registered charge point; the first run also applies the migrations, and is not counted.
 port=$(free_port)

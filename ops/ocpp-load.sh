@@ -8,6 +8,8 @@
 #
 #   --cps N           charge points (default 10)
 #   --duration S      seconds of load (default 15)
+#   --rate R          open-loop pacing at R calls/s over all connections (0 = each charge point as fast as answered:
+#                     saturation throughput); latency at a fixed load is measured with a rate below saturation
 #   --warmup          connect every charge point once before the measured run, so the measured run does not
 #                     include the one-time PBKDF2 check of each password (cached per process afterwards)
 #   --keep-report F   also write the combined JSON report to F
@@ -16,13 +18,14 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO=$(pwd)
-cps=10; duration=15; meter_values=10; warmup=0; report_file=""
+cps=10; duration=15; meter_values=10; warmup=0; report_file=""; rate=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --cps) cps=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --meter-values) meter_values=$2; shift 2 ;;
     --warmup) warmup=1; shift ;;
+    --rate) rate=$2; shift 2 ;;
     --keep-report) report_file=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -49,11 +52,8 @@ export CHARGELEDGER_DATA=$work/pg CHARGELEDGER_PG_PORT=$pg_port
 ops/local-postgres.sh start >&2
 connection=$(ops/local-postgres.sh url)
 
-host_dll=$REPO/src/ChargeLedger.Host/bin/Release/net10.0/ChargeLedger.Host.dll
-if [[ ! -f $host_dll ]]; then
-  log "building the host (Release)"
-  dotnet build src/ChargeLedger.Host -c Release >&2
-fi
+log "building the host (Release, Wolverine static code generation)"
+host_dll=$(ops/build-host.sh | tail -n 1)
 
 http_port=$(free_port)
 base=http://127.0.0.1:$http_port
@@ -62,7 +62,7 @@ password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | cut -c1-24)
 log "host on $base"
 ConnectionStrings__Marten=$connection \
   ChargeLedger__ApiKeys__load__Key=$admin_key ChargeLedger__ApiKeys__load__Roles__0=admin \
-  Logging__LogLevel__Default=Warning Logging__LogLevel__ChargeLedger=Warning \
+  Logging__LogLevel__Default=Warning Logging__LogLevel__ChargeLedger=Warning ChargeLedger__CodeGeneration=Static \
   dotnet "$host_dll" --urls "$base" >"$work/host.log" 2>&1 &
 host_pid=$!
 for _ in $(seq 1 120); do
@@ -81,7 +81,10 @@ log "installing the ocpp-load client"
 client=(node tests/load/ocpp-load/ocpp-load.mjs "ws://127.0.0.1:$http_port/ocpp" -n "$cps" -k "$meter_values" --password "$password" --quiet)
 if (( warmup )); then
   log "warm-up: every charge point connects and runs one transaction"
-  "${client[@]}" -d 1 -t 1 >/dev/null || true
+  "${client[@]}" -d 1 -t 1 --timeout 60000 >/dev/null || true
+fi
+if (( rate > 0 )); then
+  client+=(-r "$rate")
 fi
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$host_pid/stat"; }

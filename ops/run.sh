@@ -42,13 +42,13 @@ if [[ ! -s $state/admin-api-key ]]; then
 fi
 admin_key=$(cat "$state/admin-api-key")
 
-step "build (Release)"
-dotnet build src/ChargeLedger.Host -c Release -nologo -v quiet >&2
-(( demo )) && dotnet build src/ChargeLedger.Simulator -c Release -nologo -v quiet >&2
-host_dll=$REPO/src/ChargeLedger.Host/bin/Release/net10.0/ChargeLedger.Host.dll
+step "build (Release, Wolverine static code generation)"
+host_dll=$(ops/build-host.sh | tail -n 1)
+if (( demo )); then dotnet build src/ChargeLedger.Simulator -c Release -nologo -v quiet >&2; fi
 
 export ConnectionStrings__Marten=$connection
 export ChargeLedger__ApiKeys__admin__Key=$admin_key ChargeLedger__ApiKeys__admin__Roles__0=admin
+export ChargeLedger__CodeGeneration=Static # README "Wolverine code generation"
 
 step "migrations"
 dotnet "$host_dll" migrations apply 2>&1 | grep -E 'Applied|up to date|rror' >&2 || true

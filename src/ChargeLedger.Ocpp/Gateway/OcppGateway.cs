@@ -48,7 +48,24 @@ public sealed class OcppGateway(
             return;
         }
 
-        if (await AuthenticateAsync(context, chargePointId) is { } failure)
+        string? failure;
+        try
+        {
+            // A charge point waits at most this long for its credential check during a reconnect storm; after that it
+            // is told to come back (503 + Retry-After) instead of holding a half-open handshake.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            deadline.CancelAfter(TimeSpan.FromSeconds(options.Value.AuthenticationWaitSeconds));
+            failure = await AuthenticateAsync(context, chargePointId, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            _logger.LogWarning("Credential check of {ChargePointId} could not start in time; asking it to retry", chargePointId);
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "5";
+            return;
+        }
+
+        if (failure is not null)
         {
             _security.LogWarning("OCPP connection refused for {ChargePointId} from {RemoteAddress}: {Reason}",
                 Printable(chargePointId), remote, failure);
@@ -129,7 +146,7 @@ public sealed class OcppGateway(
     }
 
     /// <summary>Null when the request carries valid Basic credentials for this charge point; otherwise why not (for the security log).</summary>
-    private async Task<string?> AuthenticateAsync(HttpContext context, string chargePointId)
+    private async Task<string?> AuthenticateAsync(HttpContext context, string chargePointId, CancellationToken cancellationToken)
     {
         if (!StreamKeys.IsValidId(chargePointId))
         {
@@ -169,13 +186,13 @@ public sealed class OcppGateway(
         }
 
         await using var session = store.QuerySession();
-        var credential = await session.LoadAsync<ChargePointCredential>(chargePointId, context.RequestAborted);
+        var credential = await session.LoadAsync<ChargePointCredential>(chargePointId, cancellationToken);
         if (credential is null)
         {
             return "unknown charge point";
         }
 
-        return hasher.Verify(decoded[(colon + 1)..], credential.PasswordHash) ? null : "wrong password";
+        return await hasher.VerifyAsync(decoded[(colon + 1)..], credential.PasswordHash, cancellationToken) ? null : "wrong password";
     }
 
     private static string Printable(string value) =>

@@ -26,6 +26,9 @@ public sealed class OcppOptions
     /// </summary>
     public int IdleTimeoutSeconds { get; set; }
 
+    /// <summary>Longest wait for a free core to check a password (PBKDF2) during a reconnect storm; then 503 Retry-After.</summary>
+    public int AuthenticationWaitSeconds { get; set; } = 30;
+
     /// <summary>WebSocket ping interval (RFC 6455 keep-alive), independent of OCPP heartbeats.</summary>
     public int PingIntervalSeconds { get; set; } = 60;
 

@@ -10,7 +10,7 @@ namespace ChargeLedger.Access;
 /// PBKDF2-HMAC-SHA256, 600,000 iterations by default (OWASP 2023), in the self-describing form
 /// "pbkdf2-sha256$iterations$salt$hash" so the cost can be raised without invalidating stored hashes.
 /// </summary>
-public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterations)
+public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterations) : IDisposable
 {
     public const int DefaultIterations = 600_000;
     private const string Scheme = "pbkdf2-sha256";
@@ -22,12 +22,45 @@ public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterat
     private readonly byte[] _cacheKey = RandomNumberGenerator.GetBytes(32);
     private readonly ConcurrentDictionary<string, byte[]> _verified = new(StringComparer.Ordinal);
 
+    // A PBKDF2 check is ~0.2 s of CPU. A reconnect storm of hundreds of charge points must not run them all at once
+    // on the thread pool (that starves every socket, and all handshakes time out together): one check per core runs,
+    // the rest wait their turn, bounded by the caller's deadline.
+    private readonly SemaphoreSlim _slowChecks = new(Environment.ProcessorCount, Environment.ProcessorCount);
+
     public string Hash(string password)
     {
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
         var hash = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
         return string.Create(CultureInfo.InvariantCulture, $"{Scheme}${iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}");
     }
+
+    /// <summary>
+    /// Verifies with the per-process cache first; a slow check waits for a free core. Throws
+    /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> ends the wait.
+    /// </summary>
+    public async Task<bool> VerifyAsync(string password, string stored, CancellationToken cancellationToken)
+    {
+        if (IsKnown(password, stored))
+        {
+            return true;
+        }
+
+        await _slowChecks.WaitAsync(cancellationToken);
+        try
+        {
+            return Verify(password, stored);
+        }
+        finally
+        {
+            _slowChecks.Release();
+        }
+    }
+
+    private bool IsKnown(string password, string stored) =>
+        _verified.TryGetValue(stored, out var known) &&
+        CryptographicOperations.FixedTimeEquals(known, HMACSHA256.HashData(_cacheKey, Encoding.UTF8.GetBytes(stored + "\0" + password)));
+
+    public void Dispose() => _slowChecks.Dispose();
 
     public bool Verify(string password, string stored)
     {

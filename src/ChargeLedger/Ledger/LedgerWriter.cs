@@ -29,6 +29,8 @@ public sealed class LedgerWriter : IAsyncDisposable
 {
     private static readonly Meter Meter = new("ChargeLedger.Ledger");
     private static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("chargeledger.ledger.batch_size", description: "Decisions per group commit");
+    private static readonly Counter<long> BatchRetries = Meter.CreateCounter<long>("chargeledger.ledger.batch_retries",
+        description: "Group commits that failed and were retried one decision at a time");
     private static readonly Histogram<double> CommitMs = Meter.CreateHistogram<double>("chargeledger.ledger.commit_ms", "ms", "Group commit duration");
 
     private readonly IDocumentStore _store;
@@ -93,10 +95,13 @@ public sealed class LedgerWriter : IAsyncDisposable
             }
 
             BatchSize.Record(batch.Count);
-            CommitMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            CommitMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                new KeyValuePair<string, object?>("new_streams", batch.Any(p => p.Change.Appends.Any(a => a.ExpectedVersion == 0))));
         }
-        catch (Exception) when (batch.Count > 1)
+        catch (Exception ex) when (batch.Count > 1)
         {
+            BatchRetries.Add(1);
+            _logger.LogDebug(ex, "Group commit of {Count} decisions failed; committing them one by one", batch.Count);
             foreach (var pending in batch)
             {
                 try
@@ -104,9 +109,9 @@ public sealed class LedgerWriter : IAsyncDisposable
                     var receipts = await CommitAsync([pending]);
                     pending.Completion.TrySetResult(receipts[0]);
                 }
-                catch (Exception ex)
+                catch (Exception single)
                 {
-                    pending.Completion.TrySetException(ex);
+                    pending.Completion.TrySetException(single);
                 }
             }
         }
