@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net.WebSockets;
 using System.Text.Json;
@@ -19,6 +20,10 @@ public sealed class ChargePointConnection : IDisposable
     private static readonly Meter Meter = new("ChargeLedger.Ocpp");
     private static readonly Counter<long> BadFrames = Meter.CreateCounter<long>("chargeledger.ocpp.bad_frames");
     private static readonly Counter<long> Calls = Meter.CreateCounter<long>("chargeledger.ocpp.calls");
+    private static readonly Histogram<double> CallMs = Meter.CreateHistogram<double>("chargeledger.ocpp.call_ms", "ms",
+        "From dequeuing a CALL to handing its answer to the socket");
+    private static readonly Histogram<double> QueuedMs = Meter.CreateHistogram<double>("chargeledger.ocpp.queued_ms", "ms",
+        "From reading a CALL off the socket to starting to process it");
 
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
 
@@ -27,7 +32,7 @@ public sealed class ChargePointConnection : IDisposable
     private readonly V16Dispatcher _dispatcher;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly Channel<OcppCall> _calls;
+    private readonly Channel<(OcppCall Call, long ReceivedAt)> _calls;
     private readonly HashSet<string> _callsInFlight = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
@@ -45,7 +50,7 @@ public sealed class ChargePointConnection : IDisposable
         _dispatcher = dispatcher;
         _time = time;
         _logger = logger;
-        _calls = Channel.CreateBounded<OcppCall>(new BoundedChannelOptions(options.MaxQueuedCalls)
+        _calls = Channel.CreateBounded<(OcppCall, long)>(new BoundedChannelOptions(options.MaxQueuedCalls)
         {
             SingleReader = true,
             SingleWriter = true,
@@ -261,7 +266,7 @@ public sealed class ChargePointConnection : IDisposable
                     return;
                 }
 
-                await _calls.Writer.WriteAsync(call, cancellationToken);
+                await _calls.Writer.WriteAsync((call, Stopwatch.GetTimestamp()), cancellationToken);
                 break;
             case OcppCallResult or OcppCallError:
                 // Replies to our own calls (remote commands) arrive here; until commands exist, any reply is stray (RELIABILITY B9).
@@ -273,12 +278,15 @@ public sealed class ChargePointConnection : IDisposable
     private async Task ProcessAsync(CancellationToken cancellationToken)
     {
         var output = new ArrayBufferWriter<byte>(512);
-        await foreach (var call in _calls.Reader.ReadAllAsync(CancellationToken.None))
+        await foreach (var (call, receivedAt) in _calls.Reader.ReadAllAsync(CancellationToken.None))
         {
             output.ResetWrittenCount();
+            var action = new KeyValuePair<string, object?>("action", call.Action);
+            var started = Stopwatch.GetTimestamp();
+            QueuedMs.Record(Stopwatch.GetElapsedTime(receivedAt, started).TotalMilliseconds, action);
             try
             {
-                Calls.Add(1, new KeyValuePair<string, object?>("action", call.Action));
+                Calls.Add(1, action);
                 var reply = await _dispatcher.HandleAsync(this, call, cancellationToken);
                 if (reply.ErrorCode is { } code)
                 {
@@ -308,6 +316,7 @@ public sealed class ChargePointConnection : IDisposable
                 }
             }
 
+            CallMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, action);
             await SendAsync(output.WrittenMemory, cancellationToken);
         }
     }
