@@ -23,6 +23,8 @@ public sealed record IssueIdTag(string IdTag, DateTimeOffset? ExpiresAt, string?
     }
 }
 
+public sealed record IdTagExpiry(DateTimeOffset? ExpiresAt);
+
 public sealed record IdTagResponse(string IdTag, DateTimeOffset? ExpiresAt, string? ParentIdTag, bool Blocked)
 {
     public static IdTagResponse From(IdTag tag) => new(tag.Value, tag.ExpiresAt, tag.ParentIdTag, tag.Blocked);
@@ -72,6 +74,26 @@ public static class IdTagEndpoints
     [Authorize(Roles = Roles.OperatorOrAdmin)]
     public static Task<IResult> Unblock(string idTag, LedgerStore store, IDocumentSession session, TimeProvider time, CancellationToken cancellationToken) =>
         SetBlocked(idTag, false, store, session, time, cancellationToken);
+
+    /// <summary>Sets or clears (null) the expiry; an unchanged expiry is a no-op with 200.</summary>
+    [WolverinePut("/api/idtags/{idTag}/expiry")]
+    [Authorize(Roles = Roles.OperatorOrAdmin)]
+    public static async Task<IResult> PutExpiry(string idTag, IdTagExpiry body, LedgerStore store, IDocumentSession session, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        if (await store.LoadIdTagAsync(idTag, cancellationToken) is not { } tag)
+        {
+            return Validation.NotFound($"Unknown idTag {idTag}.");
+        }
+
+        if (tag.ExpiresAt == body.ExpiresAt)
+        {
+            return Results.Ok(IdTagResponse.From(tag));
+        }
+
+        session.Events.Append(StreamKeys.IdTag(idTag), tag.Version + 1, new IdTagExpiryChanged(tag.Value, body.ExpiresAt, time.GetUtcNow()));
+        return Results.Ok(IdTagResponse.From(tag with { ExpiresAt = body.ExpiresAt }));
+    }
 
     private static async Task<IResult> SetBlocked(string idTag, bool blocked, LedgerStore store, IDocumentSession session, TimeProvider time,
         CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using ChargeLedger.Access;
 using ChargeLedger.IntegrationTests.Infrastructure;
 
@@ -93,5 +94,42 @@ public sealed class ReadTests(LedgerHost host)
         (await host.Api(Roles.Finance).GetAsync("/api/transactions", Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
         (await host.Api(Roles.Developer).GetAsync("/api/transactions", Ct)).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
         (await host.Api(null).GetAsync("/api/transactions", Ct)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task the_charge_point_state_can_be_read_as_of_a_moment_in_its_past()
+    {
+        var (cp, credentials) = await host.BootedChargePointAsync();
+        await using var _ = cp;
+        await cp.StatusAsync(1, "Available");
+        var availableAt = (await host.StreamAsync(ChargeLedger.Shared.StreamKeys.ChargePoint(credentials.Id)))[^1].Timestamp;
+        await cp.StatusAsync(1, "Faulted");
+        var api = host.Api(Roles.Developer);
+
+        var past = await api.GetJsonAsync($"/api/chargepoints/{credentials.Id}/state?at={Uri.EscapeDataString(availableAt.ToString("O"))}");
+        var now = await api.GetJsonAsync($"/api/chargepoints/{credentials.Id}/state");
+
+        past.GetProperty("state").GetProperty("connectors").GetProperty("1").GetProperty("status").GetString().ShouldBe("Available");
+        now.GetProperty("state").GetProperty("connectors").GetProperty("1").GetProperty("status").GetString().ShouldBe("Faulted");
+        now.GetProperty("version").GetInt64().ShouldBeGreaterThan(past.GetProperty("version").GetInt64());
+        (await host.Api(Roles.Operator).GetAsync($"/api/chargepoints/{credentials.Id}/state", Ct)).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task changing_an_id_tags_expiry_changes_how_it_is_authorized()
+    {
+        var (cp, _) = await host.BootedChargePointAsync();
+        await using var __ = cp;
+        var idTag = await host.IssuedIdTagAsync();
+        var api = host.Api(Roles.Operator);
+
+        var expired = await api.PutAsJsonAsync($"/api/idtags/{idTag}/expiry", new { expiresAt = DateTimeOffset.UtcNow.AddDays(-1) }, Ct);
+        (await expired.ReadJsonAsync()).GetProperty("expiresAt").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.String);
+        (await cp.CallAsync("Authorize", new { idTag })).GetProperty("idTagInfo").GetProperty("status").GetString().ShouldBe("Expired");
+
+        var cleared = await api.PutAsJsonAsync($"/api/idtags/{idTag}/expiry", new { expiresAt = (DateTimeOffset?)null }, Ct);
+        (await cleared.ReadJsonAsync()).GetProperty("expiresAt").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
+        (await cp.CallAsync("Authorize", new { idTag })).GetProperty("idTagInfo").GetProperty("status").GetString().ShouldBe("Accepted");
+        (await api.PutAsJsonAsync("/api/idtags/NO-SUCH-TAG/expiry", new { expiresAt = (DateTimeOffset?)null }, Ct)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
     }
 }
