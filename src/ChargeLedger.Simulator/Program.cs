@@ -92,7 +92,7 @@ static async Task RunDemoAsync(DemoOptions options, CancellationTokenSource stop
     for (var i = 1; i <= options.ChargePoints; i++)
     {
         var credentials = await provisioning.RegisterChargePointAsync(
-            string.Create(CultureInfo.InvariantCulture, $"SIM-{i:0000}"), options.StationId, ct);
+            string.Create(CultureInfo.InvariantCulture, $"SIM-{i:0000}"), options.StationId, options.ApiKey, ct);
         chargePoints.Add(new VirtualChargePoint(credentials, ocppBase, pool, new Random(seeds.Next())));
     }
 

@@ -63,17 +63,21 @@ public sealed class Provisioning(HttpClient http, Action<string> log)
         });
     }
 
-    /// <summary>Registers <paramref name="preferredId"/>, or a suffixed id when it already exists with a password we do not know.</summary>
-    public async Task<ChargePointCredentials> RegisterChargePointAsync(string preferredId, string stationId, CancellationToken ct)
+    /// <summary>
+    /// Registers <paramref name="preferredId"/> with a password derived from the API key and the id, so a second demo
+    /// run with the same key finds its charge points again (the API answers 200 for an identical registration) instead
+    /// of piling up new ones; a suffixed id is used when the id exists with a password we cannot know.
+    /// </summary>
+    public async Task<ChargePointCredentials> RegisterChargePointAsync(string preferredId, string stationId, string apiKey, CancellationToken ct)
     {
         var id = preferredId;
         for (var attempt = 1; attempt <= 5; attempt++)
         {
-            var password = RandomNumberGenerator.GetString(PasswordAlphabet, 24);
+            var password = PasswordFor(apiKey, id);
             using var response = await PostAsync("api/chargepoints", new { id, stationId, password }, ct);
-            if (response.StatusCode == HttpStatusCode.Created)
+            if (response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK)
             {
-                log($"charge point {id} registered");
+                log(response.StatusCode == HttpStatusCode.Created ? $"charge point {id} registered" : $"charge point {id} already registered");
                 return new ChargePointCredentials(id, password);
             }
 
@@ -95,6 +99,12 @@ public sealed class Provisioning(HttpClient http, Action<string> log)
         {
             throw await UnexpectedAsync("POST /api/idtags", response, ct);
         }
+    }
+
+    private static string PasswordFor(string apiKey, string id)
+    {
+        var digest = HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(apiKey), System.Text.Encoding.UTF8.GetBytes("chargeledger-simulator:" + id));
+        return new string([.. digest.Take(24).Select(b => PasswordAlphabet[b % PasswordAlphabet.Length])]);
     }
 
     private Task<HttpResponseMessage> PostAsync<T>(string path, T body, CancellationToken ct) =>

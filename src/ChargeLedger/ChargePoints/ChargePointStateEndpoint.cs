@@ -11,6 +11,7 @@ namespace ChargeLedger.ChargePoints;
 /// <summary>
 /// Time travel for developers (CONTRACT.md Reads): the write-side aggregate folded from its stream up to a moment
 /// (server recording time), or now. The same fold the decisions use, so what you see is what a decision saw.
+/// The transaction's content fingerprints of recorded MeterValues (duplicate detection) are left out as noise.
 /// </summary>
 public static class AggregateStateEndpoints
 {
@@ -20,7 +21,7 @@ public static class AggregateStateEndpoints
     {
         var events = await session.Events.FetchStreamAsync(StreamKeys.ChargePoint(id), timestamp: at, token: cancellationToken);
         return ChargePoint.Fold(events.Select(e => e.Data)) is { } state
-            ? Results.Ok(new { asOf = at, version = events[^1].Version, state })
+            ? Results.Ok(state with { Version = events[^1].Version })
             : Validation.NotFound(at is null ? $"Unknown charge point {id}." : $"Charge point {id} did not exist at {at:O}.");
     }
 
@@ -30,7 +31,7 @@ public static class AggregateStateEndpoints
     {
         var events = await session.Events.FetchStreamAsync(StreamKeys.Transaction(id), timestamp: at, token: cancellationToken);
         return Transaction.Fold(events.Select(e => e.Data)) is { } state
-            ? Results.Ok(new { asOf = at, version = events[^1].Version, state = state with { RecordedMeterValues = [] } })
+            ? Results.Ok(state with { Version = events[^1].Version, RecordedMeterValues = [] })
             : Validation.NotFound(at is null ? $"Unknown transaction {id}." : $"Transaction {id} did not exist at {at:O}.");
     }
 }

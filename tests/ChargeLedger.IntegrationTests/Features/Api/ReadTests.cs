@@ -109,8 +109,8 @@ public sealed class ReadTests(LedgerHost host)
         var past = await api.GetJsonAsync($"/api/chargepoints/{credentials.Id}/state?at={Uri.EscapeDataString(availableAt.ToString("O"))}");
         var now = await api.GetJsonAsync($"/api/chargepoints/{credentials.Id}/state");
 
-        past.GetProperty("state").GetProperty("connectors").GetProperty("1").GetProperty("status").GetString().ShouldBe("Available");
-        now.GetProperty("state").GetProperty("connectors").GetProperty("1").GetProperty("status").GetString().ShouldBe("Faulted");
+        past.GetProperty("connectors").GetProperty("1").GetProperty("status").GetString().ShouldBe("Available");
+        now.GetProperty("connectors").GetProperty("1").GetProperty("status").GetString().ShouldBe("Faulted");
         now.GetProperty("version").GetInt64().ShouldBeGreaterThan(past.GetProperty("version").GetInt64());
         (await host.Api(Roles.Operator).GetAsync($"/api/chargepoints/{credentials.Id}/state", Ct)).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
     }
