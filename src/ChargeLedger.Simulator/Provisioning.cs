@@ -86,7 +86,10 @@ public sealed class Provisioning(HttpClient http, Action<string> log)
                 throw await UnexpectedAsync("POST /api/chargepoints", response, ct);
             }
 
-            id = $"{preferredId}-{RandomNumberGenerator.GetString(SuffixAlphabet, 4)}";
+            // Derived, not random, so the next run tries the same candidates and finds this one again.
+            var suffix = HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(apiKey),
+                System.Text.Encoding.UTF8.GetBytes(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"chargeledger-simulator-id:{preferredId}:{attempt}")));
+            id = $"{preferredId}-{new string([.. suffix.Take(4).Select(b => SuffixAlphabet[b % SuffixAlphabet.Length])])}";
         }
 
         throw new InvalidOperationException($"could not register a charge point id derived from {preferredId}: all candidates exist");
