@@ -40,7 +40,17 @@ public static class Program
         var connectionString = configuration.GetConnectionString("Marten")
             ?? throw new InvalidOperationException("ConnectionStrings:Marten is not set (env ConnectionStrings__Marten); ops/run.sh sets it for a local cluster.");
 
-        var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "chargeledger" }.Build();
+        var dataSourceBuilder = new NpgsqlDataSourceBuilder(connectionString) { Name = "chargeledger" };
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            // The ledger's statements repeat endlessly (quick-append calls, document inserts); preparing them saves
+            // PostgreSQL's parse and plan on every commit (commit p50 3.7 -> 2.1 ms at 1,600 calls/s, README).
+            // Behind PgBouncer in transaction mode set "Max Auto Prepare=0" in the connection string.
+            dataSourceBuilder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            dataSourceBuilder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
+        var dataSource = dataSourceBuilder.Build();
         services.AddSingleton(dataSource);
         services.AddSingleton(TimeProvider.System);
 
