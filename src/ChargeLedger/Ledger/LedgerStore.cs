@@ -76,10 +76,16 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
         return Fold(events, Station.Fold, (s, v) => s with { Version = v });
     }
 
-    public async Task<TransactionStartKey?> FindTransactionStartAsync(string startKey, CancellationToken cancellationToken)
+    /// <summary>An earlier identical start and the idTag, read in one round trip (a Marten batched query).</summary>
+    public async Task<(TransactionStartKey? Earlier, IdTag? Tag)> FindStartAndIdTagAsync(string startKey, string idTag,
+        CancellationToken cancellationToken)
     {
         await using var session = store.QuerySession();
-        return await session.LoadAsync<TransactionStartKey>(startKey, cancellationToken);
+        var batch = session.CreateBatchQuery();
+        var earlier = batch.Load<TransactionStartKey>(startKey);
+        var events = batch.Events.FetchStream(StreamKeys.IdTag(idTag), 0, null, 0);
+        await batch.Execute(cancellationToken);
+        return (await earlier, Fold(await events, IdTag.Fold, (t, v) => t with { Version = v }));
     }
 
     /// <summary>

@@ -22,14 +22,14 @@ public static class StartTransactionHandler
 {
     public static async Task<StartTransactionContext> LoadAsync(StartTransaction command, LedgerStore store, CancellationToken cancellationToken)
     {
-        // Three independent reads, issued together: the start's latency is one round trip, not three. A replay
-        // burns the sequence value it drew; transactionIds need to be unique and positive, not gapless.
+        // One round trip for both reads (the id usually comes from a prefetched block). A replay burns the id it drew;
+        // transactionIds need to be unique and positive, not gapless.
         var key = TransactionStartKey.For(command.Ledger.ChargePointId, command.ConnectorId, command.IdTag, command.Timestamp, command.MeterStartWh);
-        var earlier = store.FindTransactionStartAsync(key, cancellationToken);
-        var tag = store.LoadIdTagAsync(command.IdTag, cancellationToken);
+        var reads = store.FindStartAndIdTagAsync(key, command.IdTag, cancellationToken);
         var id = store.NextTransactionIdAsync(cancellationToken);
-        await Task.WhenAll(earlier, tag, id);
-        return new StartTransactionContext(await earlier, await tag, await id);
+        await Task.WhenAll(reads, id);
+        var (earlier, tag) = await reads;
+        return new StartTransactionContext(earlier, tag, await id);
     }
 
     /// <summary>
