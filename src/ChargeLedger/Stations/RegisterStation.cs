@@ -18,7 +18,7 @@ public sealed record RegisterStation(string Id, string Name, string TimeZone)
         {
             RuleFor(x => x.Id).MustBeLedgerId();
             RuleFor(x => x.Name).NotEmpty().MaximumLength(200);
-            RuleFor(x => x.TimeZone).NotEmpty().Must(tz => TimeZoneInfo.TryFindSystemTimeZoneById(tz, out _))
+            RuleFor(x => x.TimeZone).NotEmpty().Must(StationClock.IsKnownZone)
                 .WithMessage("Must be an IANA time zone, e.g. Europe/Berlin.");
         }
     }
