@@ -40,7 +40,8 @@ public static class IssueIdTagEndpoint
 
     [WolverinePost("/api/idtags")]
     [Authorize(Roles = Roles.OperatorOrAdmin)]
-    public static IResult Post(IssueIdTag command, IdTag? existing, IDocumentSession session, TimeProvider time)
+    public static async Task<IResult> Post(IssueIdTag command, IdTag? existing, IDocumentSession session, LedgerStore store, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         if (existing is not null)
         {
@@ -51,6 +52,7 @@ public static class IssueIdTagEndpoint
 
         var issued = new IdTagIssued(command.IdTag, command.ExpiresAt, command.ParentIdTag, time.GetUtcNow());
         session.Events.StartStream(StreamKeys.IdTag(command.IdTag), issued);
+        await IdTagEndpoints.CommitAndForgetAsync(session, store, command.IdTag, cancellationToken);
         return Results.Created($"/api/idtags/{Uri.EscapeDataString(command.IdTag)}", IdTagResponse.From(IdTag.Create(issued)));
     }
 }
@@ -92,6 +94,7 @@ public static class IdTagEndpoints
         }
 
         session.Events.Append(StreamKeys.IdTag(idTag), tag.Version + 1, new IdTagExpiryChanged(tag.Value, body.ExpiresAt, time.GetUtcNow()));
+        await CommitAndForgetAsync(session, store, idTag, cancellationToken);
         return Results.Ok(IdTagResponse.From(tag with { ExpiresAt = body.ExpiresAt }));
     }
 
@@ -111,6 +114,17 @@ public static class IdTagEndpoints
         var now = time.GetUtcNow();
         object change = blocked ? new IdTagBlocked(tag.Value, now) : new IdTagUnblocked(tag.Value, now);
         session.Events.Append(StreamKeys.IdTag(idTag), tag.Version + 1, change);
+        await CommitAndForgetAsync(session, store, idTag, cancellationToken);
         return Results.Ok(IdTagResponse.From(tag with { Blocked = blocked }));
+    }
+
+    /// <summary>
+    /// Commits now (Wolverine's transaction then has nothing left to save) and only then drops this node's remembered
+    /// read of the tag, so a start on this node never decides on the state before the change.
+    /// </summary>
+    internal static async Task CommitAndForgetAsync(IDocumentSession session, LedgerStore store, string idTag, CancellationToken cancellationToken)
+    {
+        await session.SaveChangesAsync(cancellationToken);
+        store.ForgetIdTag(idTag);
     }
 }

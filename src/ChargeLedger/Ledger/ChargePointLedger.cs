@@ -15,7 +15,10 @@ public sealed record TransactionEntry(Transaction State, string LastHash);
 /// </summary>
 public sealed class ChargePointLedger
 {
+    private const int RememberedStarts = 16;
     private readonly Dictionary<int, TransactionEntry> _open = [];
+    private readonly Dictionary<string, TransactionStartKey> _recentStarts = new(StringComparer.Ordinal);
+    private readonly Queue<string> _recentStartOrder = new();
 
     public ChargePointLedger(ChargePoint chargePoint, IEnumerable<TransactionEntry> openTransactions)
     {
@@ -36,12 +39,32 @@ public sealed class ChargePointLedger
 
     public TransactionEntry? OpenTransaction(int ocppTransactionId) => _open.GetValueOrDefault(ocppTransactionId);
 
+    /// <summary>
+    /// True until this ledger has committed a start itself, and again after a reload: until then a StartTransaction
+    /// may be the replay of one recorded before (by an earlier connection or another node), so the store must be asked.
+    /// Afterwards starts are looked up in <see cref="RecentStart"/> only; a replay that escapes both still cannot open a
+    /// second transaction, because its start key's insert fails on the unique id, and the retry after that conflict
+    /// asks the store.
+    /// </summary>
+    public bool StartsMayBeUnknown { get; private set; } = true;
+
+    /// <summary>A start this ledger committed (one of the last few), by its idempotency key.</summary>
+    public TransactionStartKey? RecentStart(string startKey) => _recentStarts.GetValueOrDefault(startKey);
+
     public TransactionEntry? OpenTransactionOnConnector(int connectorId) =>
         _open.Values.Where(t => t.State.ConnectorId == connectorId).MaxBy(t => t.State.StartedAt);
 
     /// <summary>Advances the in-memory state by a change that has been committed.</summary>
     public void Apply(LedgerChange change, CommitReceipt receipt)
     {
+        foreach (var insert in change.Inserts)
+        {
+            if (insert is TransactionStartKey start)
+            {
+                RememberStart(start);
+            }
+        }
+
         foreach (var append in change.Appends)
         {
             if (append.StreamKey == StreamKey)
@@ -77,11 +100,25 @@ public sealed class ChargePointLedger
     /// <summary>Replaces the state with a fresh load (after a concurrency conflict).</summary>
     public void Reset(ChargePointLedger fresh)
     {
+        StartsMayBeUnknown = true;
         ChargePoint = fresh.ChargePoint;
         _open.Clear();
         foreach (var entry in fresh._open.Values)
         {
             _open[entry.State.OcppTransactionId] = entry;
+        }
+    }
+
+    private void RememberStart(TransactionStartKey start)
+    {
+        StartsMayBeUnknown = false;
+        if (_recentStarts.TryAdd(start.Id, start))
+        {
+            _recentStartOrder.Enqueue(start.Id);
+            if (_recentStartOrder.Count > RememberedStarts)
+            {
+                _recentStarts.Remove(_recentStartOrder.Dequeue());
+            }
         }
     }
 }

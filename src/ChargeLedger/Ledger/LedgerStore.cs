@@ -4,16 +4,23 @@ using ChargeLedger.Shared;
 using ChargeLedger.Stations;
 using ChargeLedger.Transactions;
 using JasperFx.Events;
+using System.Collections.Concurrent;
 using Marten;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ChargeLedger.Ledger;
 
 /// <summary>Reads the write-side state decisions need, straight from the event streams (never from read models).</summary>
-public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSource) : IDisposable
+public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSource, TimeProvider time, IOptions<LedgerWriterOptions> options)
+    : IDisposable
 {
     public const string TransactionIdSequence = "ocpp_transaction_id";
     private const int TransactionIdBlock = 32;
+    private const int MaxRememberedIdTags = 100_000;
+
+    private readonly TimeSpan _idTagReuse = TimeSpan.FromSeconds(Math.Max(0, options.Value.IdTagReuseSeconds));
+    private readonly ConcurrentDictionary<string, RememberedIdTag> _idTags = new(StringComparer.OrdinalIgnoreCase);
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<int> _transactionIds = new();
     private readonly SemaphoreSlim _refill = new(1, 1);
@@ -62,11 +69,46 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
         return new TransactionEntry(state, lastHash);
     }
 
+    /// <summary>Reads an idTag from its stream, always fresh, and remembers the answer for a following start.</summary>
     public async Task<IdTag?> LoadIdTagAsync(string idTag, CancellationToken cancellationToken)
     {
+        var readAt = time.GetUtcNow();
         await using var session = store.QuerySession();
         var events = await session.Events.FetchStreamAsync(StreamKeys.IdTag(idTag), token: cancellationToken);
-        return Fold(events, IdTag.Fold, (t, v) => t with { Version = v });
+        var tag = Fold(events, IdTag.Fold, (t, v) => t with { Version = v });
+        Remember(idTag, tag, readAt);
+        return tag;
+    }
+
+    /// <summary>An idTag read at most IdTagReuseSeconds ago (a miss when there is none or reuse is off).</summary>
+    public bool TryRecentIdTag(string idTag, out IdTag? tag)
+    {
+        tag = null;
+        if (_idTagReuse <= TimeSpan.Zero || !_idTags.TryGetValue(idTag, out var remembered) || time.GetUtcNow() - remembered.ReadAt > _idTagReuse)
+        {
+            return false;
+        }
+
+        tag = remembered.Tag;
+        return true;
+    }
+
+    /// <summary>Forgets a remembered idTag read (this node just changed the tag).</summary>
+    public void ForgetIdTag(string idTag) => _idTags.TryRemove(idTag, out _);
+
+    private void Remember(string idTag, IdTag? tag, DateTimeOffset readAt)
+    {
+        if (_idTagReuse <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        if (_idTags.Count >= MaxRememberedIdTags)
+        {
+            _idTags.Clear(); // bounded memory; the entries are only ever seconds old anyway
+        }
+
+        _idTags[idTag] = new RememberedIdTag(tag, readAt);
     }
 
     public async Task<Station?> LoadStationAsync(string stationId, CancellationToken cancellationToken)
@@ -80,12 +122,15 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
     public async Task<(TransactionStartKey? Earlier, IdTag? Tag)> FindStartAndIdTagAsync(string startKey, string idTag,
         CancellationToken cancellationToken)
     {
+        var readAt = time.GetUtcNow();
         await using var session = store.QuerySession();
         var batch = session.CreateBatchQuery();
         var earlier = batch.Load<TransactionStartKey>(startKey);
         var events = batch.Events.FetchStream(StreamKeys.IdTag(idTag), 0, null, 0);
         await batch.Execute(cancellationToken);
-        return (await earlier, Fold(await events, IdTag.Fold, (t, v) => t with { Version = v }));
+        var tag = Fold(await events, IdTag.Fold, (t, v) => t with { Version = v });
+        Remember(idTag, tag, readAt);
+        return (await earlier, tag);
     }
 
     /// <summary>
@@ -136,6 +181,8 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
     }
 
     public void Dispose() => _refill.Dispose();
+
+    private sealed record RememberedIdTag(IdTag? Tag, DateTimeOffset ReadAt);
 
     /// <summary>The stream version is Marten's, not a count of the events the aggregate understood.</summary>
     private static T? Fold<T>(IReadOnlyList<IEvent> events, Func<IEnumerable<object>, T?> fold, Func<T, long, T> withVersion)

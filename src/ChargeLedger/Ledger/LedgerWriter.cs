@@ -15,6 +15,13 @@ public sealed class LedgerWriterOptions
 
     /// <summary>Most decisions sharing one database transaction.</summary>
     public int MaxBatch { get; set; } = 256;
+
+    /// <summary>
+    /// How old an idTag read (by an Authorize, on any connection of this node) may be for a StartTransaction to use it
+    /// instead of reading again. Charge points authorize and then start within seconds, so the start costs no read;
+    /// the price is that a block issued in that window is seen by the next start, not this one. 0 reads every time.
+    /// </summary>
+    public int IdTagReuseSeconds { get; set; } = 5;
 }
 
 /// <summary>

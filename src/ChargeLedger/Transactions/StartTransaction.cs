@@ -22,15 +22,32 @@ public static class StartTransactionHandler
 {
     public static async Task<StartTransactionContext> LoadAsync(StartTransaction command, LedgerStore store, CancellationToken cancellationToken)
     {
-        // One round trip for both reads (the id usually comes from a prefetched block). A replay burns the id it drew;
-        // transactionIds need to be unique and positive, not gapless.
-        var key = TransactionStartKey.For(command.Ledger.ChargePointId, command.ConnectorId, command.IdTag, command.Timestamp, command.MeterStartWh);
-        var reads = store.FindStartAndIdTagAsync(key, command.IdTag, cancellationToken);
+        var ledger = command.Ledger;
+        var key = TransactionStartKey.For(ledger.ChargePointId, command.ConnectorId, command.IdTag, command.Timestamp, command.MeterStartWh);
+        if (ledger.RecentStart(key) is { } recent)
+        {
+            return new StartTransactionContext(recent, null, 0);
+        }
+
+        // Usually no read at all: the ledger knows this connection's starts, the Authorize just before read the idTag,
+        // and the id comes from a prefetched block. Otherwise one round trip for both reads. A replay burns the id it
+        // drew; transactionIds need to be unique and positive, not gapless.
+        if (!ledger.StartsMayBeUnknown && store.TryRecentIdTag(command.IdTag, out var remembered))
+        {
+            return new StartTransactionContext(null, remembered, await store.NextTransactionIdAsync(cancellationToken));
+        }
+
+        var reads = ledger.StartsMayBeUnknown
+            ? store.FindStartAndIdTagAsync(key, command.IdTag, cancellationToken)
+            : ReadIdTagOnlyAsync(store, command.IdTag, cancellationToken);
         var id = store.NextTransactionIdAsync(cancellationToken);
         await Task.WhenAll(reads, id);
         var (earlier, tag) = await reads;
         return new StartTransactionContext(earlier, tag, await id);
     }
+
+    private static async Task<(TransactionStartKey? Earlier, IdTag? Tag)> ReadIdTagOnlyAsync(LedgerStore store, string idTag,
+        CancellationToken cancellationToken) => (null, await store.LoadIdTagAsync(idTag, cancellationToken));
 
     /// <summary>
     /// A replay of the same start returns the same transactionId and writes nothing (DESIGN rule 2). An unknown,

@@ -132,4 +132,38 @@ public class ChargePointLedgerTests
         ledger.OpenTransaction(5).ShouldBeNull();
         ledger.OpenTransaction(6).ShouldNotBeNull().LastHash.ShouldBe("new");
     }
+
+    [Fact]
+    public void starts_may_be_unknown_until_the_ledger_commits_one_and_again_after_a_reload()
+    {
+        var ledger = Scenario.ChargePoint();
+        ledger.StartsMayBeUnknown.ShouldBeTrue();
+
+        var start = Start(ledger, 5);
+        ledger.Apply(start.Change, Receipt("transaction:CP-1:5", "h1"));
+
+        ledger.StartsMayBeUnknown.ShouldBeFalse();
+        var key = start.Change.Inserts.OfType<TransactionStartKey>().ShouldHaveSingleItem();
+        ledger.RecentStart(key.Id).ShouldBe(key);
+        ledger.Reset(Scenario.ChargePoint());
+        ledger.StartsMayBeUnknown.ShouldBeTrue();
+    }
+
+    [Fact]
+    public void only_the_last_sixteen_starts_are_remembered()
+    {
+        var ledger = Scenario.ChargePoint();
+        var keys = new List<string>();
+        for (var i = 1; i <= 17; i++)
+        {
+            var start = StartTransactionHandler.Handle(
+                new StartTransaction(ledger, 1, Scenario.TagId, 100 * i, Scenario.Now.AddMinutes(-i), null),
+                new StartTransactionContext(null, Tag, i), Scenario.Clock());
+            ledger.Apply(start.Change, Receipt($"transaction:CP-1:{i}", $"h{i}"));
+            keys.Add(start.Change.Inserts.OfType<TransactionStartKey>().Single().Id);
+        }
+
+        ledger.RecentStart(keys[0]).ShouldBeNull();
+        keys.Skip(1).ShouldAllBe(k => ledger.RecentStart(k) != null);
+    }
 }

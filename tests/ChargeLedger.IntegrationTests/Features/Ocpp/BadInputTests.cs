@@ -297,6 +297,60 @@ public sealed class BadInputTests(LedgerHost host)
     }
 
     [Fact]
+    public async Task a_start_recorded_elsewhere_after_the_ledger_stopped_asking_the_store_is_still_answered_with_its_id()
+    {
+        // The ledger answers starts from memory once it has committed one itself (no read on the hot path). A start
+        // recorded meanwhile by another node (here: written straight into the store) must still not open a second
+        // transaction: its start key's insert conflicts, the ledger reloads and the retry asks the store.
+        var (cp, credentials) = await host.BootedChargePointAsync();
+        await using var _ = cp;
+        var idTag = await host.IssuedIdTagAsync();
+        await cp.CallAsync("Authorize", new { idTag });
+        var own = await cp.StartTransactionAsync(idTag, connectorId: 1, at: Scenarios.SessionStart);
+        own.IdTagStatus.ShouldBe("Accepted");
+
+        var elsewhere = Scenarios.SessionStart.AddMinutes(5);
+        const int OtherNodesId = 2_000_000_001;
+        await using (var session = host.Store.LightweightSession())
+        {
+            session.Insert(new Ledger.TransactionStartKey
+            {
+                Id = Ledger.TransactionStartKey.For(credentials.Id, 2, idTag, elsewhere, 1000),
+                TransactionId = StreamKeys.TransactionId(credentials.Id, OtherNodesId), OcppTransactionId = OtherNodesId, IdTagStatus = "Accepted",
+            });
+            await session.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        await cp.CallAsync("Authorize", new { idTag });
+        var replayed = await cp.StartTransactionAsync(idTag, connectorId: 2, meterStart: 1000, at: elsewhere);
+
+        replayed.TransactionId.ShouldBe(OtherNodesId);
+        replayed.IdTagStatus.ShouldBe("Accepted");
+        await host.WaitForProjectionsAsync();
+        var transactions = await host.Api(Access.Roles.Operator).GetJsonAsync($"/api/transactions?chargePointId={credentials.Id}");
+        transactions.EnumerateArray().Select(t => t.GetProperty("ocppTransactionId").GetInt32()).ShouldBe([own.TransactionId]);
+    }
+
+    [Fact]
+    public async Task a_tag_blocked_between_authorize_and_start_is_blocked_at_the_start()
+    {
+        var (cp, _) = await host.BootedChargePointAsync();
+        await using var __ = cp;
+        var idTag = await host.IssuedIdTagAsync();
+        await cp.StartTransactionAsync(idTag, connectorId: 1, at: Scenarios.SessionStart); // the ledger now starts without reads
+
+        var authorized = await cp.CallAsync("Authorize", new { idTag });
+        authorized.GetProperty("idTagInfo").GetProperty("status").GetString().ShouldBe("Accepted");
+        (await host.Api(Access.Roles.Operator).PostAsync($"/api/idtags/{idTag}/block", null, TestContext.Current.CancellationToken))
+            .StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
+
+        var start = await cp.StartTransactionAsync(idTag, connectorId: 2, at: Scenarios.SessionStart.AddMinutes(1));
+
+        start.IdTagStatus.ShouldBe("Blocked");
+        start.TransactionId.ShouldBePositive();
+    }
+
+    [Fact]
     public async Task calls_sent_without_waiting_are_all_answered_and_recorded_in_send_order()
     {
         var (cp, credentials) = await host.BootedChargePointAsync();
