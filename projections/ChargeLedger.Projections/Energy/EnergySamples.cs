@@ -16,6 +16,9 @@ public static class EnergySamples
 {
     public const string PowerActiveImport = "Power.Active.Import";
 
+    /// <summary>10^15 Wh (1 TWh) or W: anything larger is a corrupt value, and the sums over a session stay far from overflow.</summary>
+    public const decimal MaxValue = 1_000_000_000_000_000m;
+
     /// <summary>Energy.Active.Import.Register readings in Wh (Wh or kWh; the measurand and the unit Wh are the defaults), oldest first.</summary>
     public static List<RegisterReading> Registers(IReadOnlyList<MeterSample> samples)
     {
@@ -50,7 +53,7 @@ public static class EnergySamples
     private static bool IsTotalAtOutlet(MeterSample s) =>
         s.Phase is null && (s.Location is null or "Outlet") && (s.Format is null or "Raw");
 
-    /// <summary>The value in the base unit, rounded half away from zero; null for another unit or an unparsable value.</summary>
+    /// <summary>The value in the base unit, rounded half away from zero; null for another unit, an unparsable or an absurd value.</summary>
     private static long? Parse(MeterSample s, string unit, string kiloUnit)
     {
         if (!decimal.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
@@ -59,7 +62,7 @@ public static class EnergySamples
         }
 
         var scaled = s.Unit is null || s.Unit == unit ? value : s.Unit == kiloUnit ? value * 1000m : (decimal?)null;
-        return scaled is { } v && Math.Abs(v) < long.MaxValue / 2 ? (long)Math.Round(v, MidpointRounding.AwayFromZero) : null;
+        return scaled is { } v && Math.Abs(v) < MaxValue ? (long)Math.Round(v, MidpointRounding.AwayFromZero) : null;
     }
 
     /// <summary>Samples of one message usually come in time order; sort (stably) only when they do not.</summary>

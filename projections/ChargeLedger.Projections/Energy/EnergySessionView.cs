@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ChargeLedger.Projections.Energy;
 
 /// <summary>Energy and peak power of one transaction within one 15-minute UTC slot (<see cref="EnergyPeriods.SlotOf"/>).</summary>
@@ -7,12 +9,15 @@ public sealed class EnergySlot
     public long EnergyWh { get; set; }
 
     /// <summary>Highest average power of a register segment overlapping the slot.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? AveragePeakW { get; set; }
 
     /// <summary>Highest sampled Power.Active.Import in the slot.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? SampledPeakW { get; set; }
 
     /// <summary>Sampled power when the charge point reported it in this slot, else the register's average power.</summary>
+    [JsonIgnore]
     public long? PeakW => SampledPeakW ?? AveragePeakW;
 }
 

@@ -32,15 +32,16 @@ public sealed record EnergyReportQuery(string? From, string? To, string? GroupBy
         _ => EnergyLevel.ChargePoint,
     };
 
+    /// <summary>An ISO date from 1970 on (before it, zones had local-mean-time offsets that are not whole quarter hours).</summary>
     public static LocalDate? ParseDate(string? value) =>
-        value is not null && LocalDatePattern.Iso.Parse(value) is { Success: true } result ? result.Value : null;
+        value is not null && LocalDatePattern.Iso.Parse(value) is { Success: true } result && result.Value.Year is >= 1970 and <= 9000 ? result.Value : null;
 
     public sealed class Validator : AbstractValidator<EnergyReportQuery>
     {
         public Validator()
         {
-            RuleFor(x => x.From).Must(v => ParseDate(v) is not null).WithMessage("Must be a station-local date YYYY-MM-DD.");
-            RuleFor(x => x.To).Must(v => ParseDate(v) is not null).WithMessage("Must be a station-local date YYYY-MM-DD.");
+            RuleFor(x => x.From).Must(v => ParseDate(v) is not null).WithMessage("Must be a station-local date YYYY-MM-DD from 1970 on.");
+            RuleFor(x => x.To).Must(v => ParseDate(v) is not null).WithMessage("Must be a station-local date YYYY-MM-DD from 1970 on.");
             RuleFor(x => x.To)
                 .Must((q, _) => q.FromDate <= q.ToDate).WithMessage("Must not be before from.")
                 .Must((q, _) => Period.DaysBetween(q.FromDate, q.ToDate) < (q.Grouping == EnergyGrouping.Hour ? MaxHourlyDays : MaxDays))

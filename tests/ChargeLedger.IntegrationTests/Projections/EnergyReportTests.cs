@@ -102,6 +102,7 @@ public sealed class EnergyReportTests(LedgerHost host)
     [InlineData("to=2026-03-02&groupBy=day", "from")]
     [InlineData("from=2026-3-2&to=2026-03-02", "from")]
     [InlineData("from=2026-03-02&to=2026-02-30", "to")]
+    [InlineData("from=0001-01-01&to=0001-01-02", "from")]
     [InlineData("from=2026-03-02&to=2026-03-01", "to")]
     [InlineData("from=2026-01-01&to=2026-03-01&groupBy=hour", "to")]
     [InlineData("from=2026-03-02&to=2026-03-02&groupBy=week", "groupBy")]

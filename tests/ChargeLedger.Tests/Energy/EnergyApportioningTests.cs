@@ -211,4 +211,17 @@ public class EnergyApportioningTests
         EnergyPeriods.SlotStart(slot.Slot).ShouldBe(Utc(2026, 3, 9, 10, 0));
         slot.EnergyWh.ShouldBe(5000);
     }
+
+    [Fact]
+    public void absurd_register_values_are_ignored_and_a_jump_within_a_tick_saturates_the_average_power()
+    {
+        var start = Utc(2026, 3, 2, 10, 0);
+        var view = Run(Started(start, 0),
+            Values(Register(start.AddMinutes(1), "1e16"), Register(start.AddMinutes(1), "0")),
+            Values(Register(start.AddTicks(TimeSpan.TicksPerMinute + 1), "100000000000000")));
+
+        view.EnergyWh.ShouldBe(100_000_000_000_000);
+        view.Slots.Max(s => s.AveragePeakW).ShouldBe(long.MaxValue);
+        view.Slots.ShouldAllBe(s => s.EnergyWh >= 0);
+    }
 }
