@@ -1,4 +1,5 @@
 using ChargeLedger.Projections.ChargePointStatus;
+using ChargeLedger.Projections.Energy;
 using ChargeLedger.Projections.Transactions;
 using JasperFx.Events.Projections;
 using Marten;
@@ -8,7 +9,7 @@ namespace ChargeLedger.Projections;
 public static class ProjectionRegistration
 {
     /// <summary>
-    /// Read models, each with its lifecycle stated. Both are Async: operators and finance read eventually
+    /// Read models, each with its lifecycle stated. All are Async: operators and finance read eventually
     /// consistent views, and the OCPP write path must not pay for them inside its commits.
     /// </summary>
     public static StoreOptions AddChargeLedgerProjections(this StoreOptions options)
@@ -19,6 +20,10 @@ public static class ProjectionRegistration
             .Index(x => x.ChargePointId)
             .Index(x => x.OcppTransactionId)
             .Index(x => x.StartedAt);
+        options.Projections.Add<EnergyProjection>(ProjectionLifecycle.Async);
+        options.Schema.For<EnergySessionView>()
+            .Index(x => x.StationId)
+            .Index(x => x.LastAt);
 
         // A projection that cannot apply an event stops and says so rather than skipping it (STYLE.md, RELIABILITY E7).
         options.Projections.Errors.SkipApplyErrors = false;
