@@ -1,6 +1,7 @@
 using ChargeLedger.Projections.ChargePointStatus;
 using ChargeLedger.Projections.Energy;
 using ChargeLedger.Projections.Transactions;
+using ChargeLedger.Projections.Uptime;
 using JasperFx.Events.Projections;
 using Marten;
 
@@ -11,11 +12,13 @@ public static class ProjectionRegistration
     /// <summary>
     /// Read models, each with its lifecycle stated. All are Async: operators and finance read eventually
     /// consistent views, and the OCPP write path must not pay for them inside its commits.
+    /// Call after DatabaseSchemaName is set: the uptime tables live in the event store's schema.
     /// </summary>
     public static StoreOptions AddChargeLedgerProjections(this StoreOptions options)
     {
         options.Projections.Add<ChargePointStatusProjection>(ProjectionLifecycle.Async);
         options.Projections.Add<TransactionProjection>(ProjectionLifecycle.Async);
+        options.Projections.Add(new UptimeTransitionProjection(options.DatabaseSchemaName), ProjectionLifecycle.Async);
         options.Schema.For<TransactionView>()
             .Index(x => x.ChargePointId)
             .Index(x => x.OcppTransactionId)

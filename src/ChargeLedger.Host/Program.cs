@@ -11,6 +11,7 @@ using JasperFx.CodeGeneration;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using Marten;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using Weasel.Core;
 using Wolverine;
@@ -52,7 +53,8 @@ public static class Program
 
         var dataSource = dataSourceBuilder.Build();
         services.AddSingleton(dataSource);
-        services.AddSingleton(TimeProvider.System);
+        // TryAdd: a test host may have registered a FakeTimeProvider first (STYLE.md: time in tests is set, never waited for).
+        services.TryAddSingleton(TimeProvider.System);
 
         // Registered first so it runs before Marten's and Wolverine's hosted services touch the schema.
         services.AddSingleton<MigrationRunner>();

@@ -14,6 +14,8 @@ namespace ChargeLedger.Ocpp.Gateway;
 /// One authenticated OCPP-J 1.6 WebSocket. A receive loop reads frames (so pings and replies to our calls are never
 /// stuck behind a slow CALL) and queues inbound CALLs; a processor answers them strictly one after another, which
 /// keeps each charge point's messages in order (RELIABILITY B8, E10) while other charge points run in parallel.
+/// Everything that decides on the ledger (the processor, connect/disconnect, the <see cref="SilenceWatchdog"/>) takes
+/// the ledger gate, because the ledger is single-writer by design.
 /// </summary>
 public sealed class ChargePointConnection : IDisposable
 {
@@ -36,7 +38,15 @@ public sealed class ChargePointConnection : IDisposable
     private readonly HashSet<string> _callsInFlight = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
+    private readonly SemaphoreSlim _ledgerGate = new(1, 1);
     private long _lastSeenTicks;
+
+    // Silence bookkeeping (issue 3). While _silenceWatch is 1, the first message to arrive stamps _heardAfterWatchTicks,
+    // so a message racing the watchdog's append is never lost. _silentSince/_silentDetectedAt are touched under the gate only.
+    private int _silenceWatch;
+    private long _heardAfterWatchTicks;
+    private DateTimeOffset? _silentSince;
+    private DateTimeOffset _silentDetectedAt;
     private byte[] _receiveBuffer = [];
 
     public ChargePointConnection(string chargePointId, ChargePointLedger ledger, WebSocket socket, OcppOptions options,
@@ -125,10 +135,106 @@ public sealed class ChargePointConnection : IDisposable
         }
     }
 
+    /// <summary>Runs a decision on the ledger exclusively of the message processor and the silence watchdog.</summary>
+    public async Task<T> ExclusiveAsync<T>(Func<Task<T>> decide, CancellationToken cancellationToken)
+    {
+        await _ledgerGate.WaitAsync(cancellationToken);
+        try
+        {
+            return await decide();
+        }
+        finally
+        {
+            _ledgerGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The watchdog's look at this connection: records ChargePointWentSilent once nothing arrived for
+    /// <paramref name="threshold"/>, and ChargePointHeardAgain for a silent connection that has spoken since (when no CALL
+    /// did it first). A connection busy with a CALL is skipped: it is not silent, and the scan never waits on it.
+    /// </summary>
+    public async Task ObserveSilenceAsync(TimeSpan threshold, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!await _ledgerGate.WaitAsync(0, cancellationToken))
+            {
+                return;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return; // closed while the scan was under way
+        }
+
+        try
+        {
+            if (_silentSince is not null)
+            {
+                await HearAgainIfSpokenAsync(cancellationToken);
+                return;
+            }
+
+            Interlocked.Exchange(ref _heardAfterWatchTicks, 0);
+            Interlocked.Exchange(ref _silenceWatch, 1);
+            var lastHeardAt = LastSeenAt;
+            if (_time.GetUtcNow() - lastHeardAt < threshold || _socket.State != WebSocketState.Open)
+            {
+                Interlocked.Exchange(ref _silenceWatch, 0);
+                return;
+            }
+
+            var recorded = false;
+            try
+            {
+                recorded = await _dispatcher.RecordWentSilentAsync(this, lastHeardAt, cancellationToken);
+            }
+            finally
+            {
+                if (!recorded)
+                {
+                    Interlocked.Exchange(ref _silenceWatch, 0);
+                }
+            }
+
+            if (recorded)
+            {
+                _silentSince = lastHeardAt;
+                _silentDetectedAt = _time.GetUtcNow();
+                _logger.LogInformation("{ChargePointId} went silent: nothing heard since {LastHeardAt}", ChargePointId, lastHeardAt);
+                await HearAgainIfSpokenAsync(cancellationToken); // a message may have arrived while the silence was recorded
+            }
+        }
+        finally
+        {
+            _ledgerGate.Release();
+        }
+    }
+
     public void Dispose()
     {
         _closing.Dispose();
         _sendLock.Dispose();
+        _ledgerGate.Dispose();
+    }
+
+    /// <summary>Under the ledger gate: ends a recorded silence if a message has arrived since.</summary>
+    private async Task HearAgainIfSpokenAsync(CancellationToken cancellationToken)
+    {
+        var heardTicks = Interlocked.Read(ref _heardAfterWatchTicks);
+        if (_silentSince is null || heardTicks == 0)
+        {
+            return;
+        }
+
+        // Never before the silence's own detection time, so the silence has a non-negative length even when the message
+        // raced the watchdog's append.
+        var heardAt = new DateTimeOffset(Math.Max(heardTicks, _silentDetectedAt.UtcTicks), TimeSpan.Zero);
+        await _dispatcher.RecordHeardAgainAsync(this, heardAt, cancellationToken);
+        _silentSince = null;
+        Interlocked.Exchange(ref _silenceWatch, 0);
+        _logger.LogInformation("{ChargePointId} heard again at {HeardAt}", ChargePointId, heardAt);
     }
 
     private async Task CloseIdleAsync()
@@ -137,7 +243,15 @@ public sealed class ChargePointConnection : IDisposable
         await CloseAsync(WebSocketCloseStatus.NormalClosure, "Idle timeout");
     }
 
-    private void Touch() => Interlocked.Exchange(ref _lastSeenTicks, _time.GetUtcNow().UtcTicks);
+    private void Touch()
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        Interlocked.Exchange(ref _lastSeenTicks, now);
+        if (Volatile.Read(ref _silenceWatch) == 1)
+        {
+            Interlocked.CompareExchange(ref _heardAfterWatchTicks, now, 0);
+        }
+    }
 
     private async Task ReceiveAsync(CancellationToken cancellationToken)
     {
@@ -287,7 +401,19 @@ public sealed class ChargePointConnection : IDisposable
             try
             {
                 Calls.Add(1, action);
-                var reply = await _dispatcher.HandleAsync(this, call, cancellationToken);
+                CallReply reply;
+                await _ledgerGate.WaitAsync(cancellationToken);
+                try
+                {
+                    // The end of a silence is recorded before whatever the charge point says next.
+                    await HearAgainIfSpokenAsync(cancellationToken);
+                    reply = await _dispatcher.HandleAsync(this, call, cancellationToken);
+                }
+                finally
+                {
+                    _ledgerGate.Release();
+                }
+
                 if (reply.ErrorCode is { } code)
                 {
                     OcppJ.WriteCallError(output, call.MessageId, code, reply.ErrorDescription ?? code);

@@ -29,6 +29,9 @@ public sealed class ConnectionRegistry : IChargePointPresence
     public bool IsCurrent(ChargePointConnection connection) =>
         _connections.TryGetValue(connection.ChargePointId, out var current) && ReferenceEquals(current, connection);
 
+    /// <summary>The registered connections, enumerated without a snapshot (a connection may come or go meanwhile).</summary>
+    public IEnumerable<ChargePointConnection> Connections => _connections.Select(c => c.Value);
+
     public ChargePointConnection? Find(string chargePointId) => _connections.GetValueOrDefault(chargePointId);
 
     public DateTimeOffset? LastSeen(string chargePointId) => Find(chargePointId)?.LastSeenAt;

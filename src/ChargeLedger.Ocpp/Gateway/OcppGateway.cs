@@ -106,7 +106,8 @@ public sealed class OcppGateway(
         var previous = registry.Register(connection);
         try
         {
-            await pipeline.ExecuteAsync<bool>(bus, ledger, new RecordConnected(ledger, connection.ConnectionId, remote, previous?.ConnectionId),
+            await connection.ExclusiveAsync(() => pipeline.ExecuteAsync<bool>(bus, ledger,
+                new RecordConnected(ledger, connection.ConnectionId, remote, previous?.ConnectionId), lifetime.ApplicationStopping),
                 lifetime.ApplicationStopping);
             if (previous is not null)
             {
@@ -134,8 +135,8 @@ public sealed class OcppGateway(
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await pipeline.ExecuteAsync<bool>(bus, connection.Ledger,
-                new RecordDisconnected(connection.Ledger, connection.ConnectionId, connection.CloseReason), timeout.Token);
+            await connection.ExclusiveAsync(() => pipeline.ExecuteAsync<bool>(bus, connection.Ledger,
+                new RecordDisconnected(connection.Ledger, connection.ConnectionId, connection.CloseReason), timeout.Token), timeout.Token);
         }
         catch (Exception ex)
         {
@@ -207,6 +208,7 @@ public static class OcppGatewayRegistration
         services.AddSingleton<IChargePointPresence>(sp => sp.GetRequiredService<ConnectionRegistry>());
         services.AddSingleton(Schemas.OcppSchemaValidator.Ocpp16);
         services.AddSingleton<OcppGateway>();
+        services.AddHostedService<SilenceWatchdog>();
         return services;
     }
 

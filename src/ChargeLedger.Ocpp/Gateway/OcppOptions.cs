@@ -32,5 +32,11 @@ public sealed class OcppOptions
     /// <summary>WebSocket ping interval (RFC 6455 keep-alive), independent of OCPP heartbeats.</summary>
     public int PingIntervalSeconds { get; set; } = 60;
 
+    /// <summary>An open socket with nothing inbound for this long has gone silent (issue 3): twice the heartbeat interval.</summary>
+    public TimeSpan SilenceThreshold => TimeSpan.FromSeconds(2 * HeartbeatIntervalSeconds);
+
+    /// <summary>How often the silence watchdog looks: a tenth of the heartbeat interval, between 1 and 30 seconds.</summary>
+    public TimeSpan SilenceScanInterval => TimeSpan.FromSeconds(Math.Clamp(HeartbeatIntervalSeconds / 10, 1, 30));
+
     public TimeSpan IdleTimeout => TimeSpan.FromSeconds(IdleTimeoutSeconds > 0 ? IdleTimeoutSeconds : (2 * HeartbeatIntervalSeconds) + 60);
 }

@@ -68,6 +68,13 @@ public sealed class V16Dispatcher(
         };
     }
 
+    /// <summary>Connectivity facts about the connection itself (the silence watchdog), through the same pipeline as its CALLs.</summary>
+    public Task<bool> RecordWentSilentAsync(ChargePointConnection connection, DateTimeOffset lastHeardAt, CancellationToken cancellationToken) =>
+        pipeline.ExecuteAsync<bool>(bus, connection.Ledger, new RecordWentSilent(connection.Ledger, connection.ConnectionId, lastHeardAt), cancellationToken);
+
+    public Task<bool> RecordHeardAgainAsync(ChargePointConnection connection, DateTimeOffset heardAt, CancellationToken cancellationToken) =>
+        pipeline.ExecuteAsync<bool>(bus, connection.Ledger, new RecordHeardAgain(connection.Ledger, connection.ConnectionId, heardAt), cancellationToken);
+
     public static bool IsChargePointAction(string action) => action is "BootNotification" or "Heartbeat" or "StatusNotification" or "Authorize"
         or "StartTransaction" or "MeterValues" or "StopTransaction" or "DataTransfer" or "FirmwareStatusNotification" or "DiagnosticsStatusNotification";
 

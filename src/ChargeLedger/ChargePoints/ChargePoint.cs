@@ -10,7 +10,11 @@ public sealed record ConnectorState(
     string? VendorErrorCode,
     DateTimeOffset Since);
 
-/// <summary>The charge point aggregate: what the decisions about its messages need, folded from its stream.</summary>
+/// <summary>
+/// The charge point aggregate: what the decisions about its messages need, folded from its stream.
+/// <paramref name="SilentSince"/> is set while the current connection is silent (ChargePointWentSilent), so each silence
+/// is recorded once and ended once.
+/// </summary>
 public sealed record ChargePoint(
     string Id,
     string StationId,
@@ -22,7 +26,8 @@ public sealed record ChargePoint(
     DateTimeOffset? BootedAt,
     ImmutableSortedDictionary<int, ConnectorState> Connectors,
     int UnknownTransactionReports,
-    long Version)
+    long Version,
+    DateTimeOffset? SilentSince = null)
 {
     public static ChargePoint Create(ChargePointRegistered e) =>
         new(e.ChargePointId, e.StationId, null, null, null, false, null, null,
@@ -31,12 +36,17 @@ public sealed record ChargePoint(
     public ChargePoint Apply(ChargePointBooted e) =>
         this with { Vendor = e.Vendor, Model = e.Model, FirmwareVersion = e.FirmwareVersion, BootedAt = e.BootedAt };
 
-    public ChargePoint Apply(ChargePointConnected e) => this with { Connected = true, ConnectionId = e.ConnectionId };
+    public ChargePoint Apply(ChargePointConnected e) => this with { Connected = true, ConnectionId = e.ConnectionId, SilentSince = null };
 
-    public ChargePoint Apply(ChargePointConnectionReplaced e) => this with { Connected = true, ConnectionId = e.NewConnectionId };
+    public ChargePoint Apply(ChargePointConnectionReplaced e) =>
+        this with { Connected = true, ConnectionId = e.NewConnectionId, SilentSince = null };
 
     public ChargePoint Apply(ChargePointDisconnected e) =>
-        e.ConnectionId == ConnectionId ? this with { Connected = false, ConnectionId = null } : this;
+        e.ConnectionId == ConnectionId ? this with { Connected = false, ConnectionId = null, SilentSince = null } : this;
+
+    public ChargePoint Apply(ChargePointWentSilent e) => e.ConnectionId == ConnectionId ? this with { SilentSince = e.LastHeardAt } : this;
+
+    public ChargePoint Apply(ChargePointHeardAgain e) => e.ConnectionId == ConnectionId ? this with { SilentSince = null } : this;
 
     public ChargePoint Apply(ConnectorStatusChanged e) =>
         this with
@@ -61,6 +71,8 @@ public sealed record ChargePoint(
             (_, ChargePointConnected e) => state.Apply(e),
             (_, ChargePointConnectionReplaced e) => state.Apply(e),
             (_, ChargePointDisconnected e) => state.Apply(e),
+            (_, ChargePointWentSilent e) => state.Apply(e),
+            (_, ChargePointHeardAgain e) => state.Apply(e),
             (_, ConnectorStatusChanged e) => state.Apply(e),
             (_, UnknownTransactionReported e) => state.Apply(e),
             _ => state,

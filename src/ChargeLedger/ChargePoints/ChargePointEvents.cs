@@ -25,6 +25,34 @@ public sealed record ChargePointDisconnected(string ChargePointId, string Connec
 /// <summary>A newer authenticated connection took over from an open one (RELIABILITY A8/A9: a security-relevant fact).</summary>
 public sealed record ChargePointConnectionReplaced(string ChargePointId, string OldConnectionId, string NewConnectionId, DateTimeOffset ReplacedAt);
 
+/// <summary>
+/// The charge point's socket is open but nothing arrived for twice the heartbeat interval (DESIGN: connectivity changes are
+/// events, heartbeats are not). <paramref name="LastHeardAt"/> and <paramref name="DetectedAt"/> are server times.
+/// </summary>
+public sealed record ChargePointWentSilent(string ChargePointId, string ConnectionId, DateTimeOffset LastHeardAt, DateTimeOffset DetectedAt);
+
+/// <summary>A silent charge point sent something again on the same connection; <paramref name="SilentSince"/> is the silence's LastHeardAt.</summary>
+public sealed record ChargePointHeardAgain(string ChargePointId, string ConnectionId, DateTimeOffset SilentSince, DateTimeOffset HeardAt);
+
+/// <summary>OCPP 1.6 §7.2 AvailabilityType, as set by an operator's ChangeAvailability.</summary>
+public enum ConnectorAvailability
+{
+    Operative,
+    Inoperative,
+}
+
+/// <summary>
+/// The charge point accepted an operator's ChangeAvailability (OCPP 1.6 §5.2); connector 0 is the whole charge point.
+/// Unavailable while Inoperative is set is planned downtime, excluded from uptime. Appended by the command side (issue 5).
+/// </summary>
+public sealed record ConnectorAvailabilitySet(
+    string ChargePointId,
+    int ConnectorId,
+    ConnectorAvailability Availability,
+    string? CommandId,
+    string SetBy,
+    DateTimeOffset SetAt);
+
 public sealed record ConnectorStatusChanged(
     string ChargePointId,
     int ConnectorId,
