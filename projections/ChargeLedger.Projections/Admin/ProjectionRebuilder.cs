@@ -75,19 +75,8 @@ public sealed class ProjectionRebuilder(ProjectionMonitor monitor, ProjectionCat
         logger.LogInformation("Rebuilding projection {Projection}", projection);
         try
         {
-            var daemon = monitor.Daemon;
-            await daemon.RebuildProjectionAsync(projection, _shardTimeout, lifetime.ApplicationStopping);
-
-            // The daemon leaves the projection's continuous agents stopped after a rebuild (JasperFx.Events: the
-            // caller restores continuous processing); start them unless the coordinator already has.
-            foreach (var shard in catalog.Find(projection)!.Shards)
-            {
-                if (daemon.StatusFor(shard) != AgentStatus.Running)
-                {
-                    await daemon.StartAgentAsync(shard, lifetime.ApplicationStopping);
-                }
-            }
-
+            await monitor.Daemon.RebuildProjectionAsync(projection, _shardTimeout, lifetime.ApplicationStopping);
+            await ResumeContinuousAsync(projection);
             _rebuilds[projection] = new RebuildStatus(RebuildOutcome.Completed, startedAt, time.GetUtcNow(), clock.Elapsed.TotalSeconds, null);
             logger.LogInformation("Rebuilt projection {Projection} in {Seconds:0.000} s", projection, clock.Elapsed.TotalSeconds);
         }
@@ -96,6 +85,35 @@ public sealed class ProjectionRebuilder(ProjectionMonitor monitor, ProjectionCat
             _rebuilds[projection] = new RebuildStatus(RebuildOutcome.Failed, startedAt, time.GetUtcNow(), clock.Elapsed.TotalSeconds,
                 ex.GetBaseException().Message);
             logger.LogError(ex, "Rebuilding projection {Projection} failed", projection);
+            if (!lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                // Continuous processing carries on from the rebuild's committed position, so the projection keeps
+                // converging (or stops again, loudly, on the event that failed the rebuild) instead of staying idle.
+                try
+                {
+                    await ResumeContinuousAsync(projection);
+                }
+                catch (Exception resume)
+                {
+                    logger.LogError(resume, "Could not restart projection {Projection} after its failed rebuild", projection);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The daemon leaves the projection's continuous agents stopped after a rebuild (JasperFx.Events: the caller
+    /// restores continuous processing); start those that are not running (starting is idempotent).
+    /// </summary>
+    private async Task ResumeContinuousAsync(string projection)
+    {
+        var daemon = monitor.Daemon;
+        foreach (var shard in catalog.Find(projection)!.Shards)
+        {
+            if (daemon.StatusFor(shard) != AgentStatus.Running)
+            {
+                await daemon.StartAgentAsync(shard, lifetime.ApplicationStopping);
+            }
         }
     }
 }

@@ -99,6 +99,18 @@ public sealed class ProjectionFailureTests(PostgresServer server, FailingProject
                                         l.Message.Contains(ChargePointStatusProjection.ProjectionName, StringComparison.Ordinal))
             .ShouldBe(1, "one error line per failure, not one per retry");
 
+        // A rebuild cannot get past the event either: it fails, says why, and the projection stays stopped.
+        (await developer.PostAsync($"/api/admin/projections/{ChargePointStatusProjection.ProjectionName}/rebuild", null,
+            TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var failedRebuild = await Eventually.ReturnsAsync(
+            async () => Row(await developer.GetJsonAsync("/api/admin/projections"), ChargePointStatusProjection.ProjectionName),
+            row => row.GetProperty("lastRebuild").GetProperty("status").GetString() != "Running", "the rebuild ends");
+        failedRebuild.GetProperty("lastRebuild").GetProperty("status").GetString().ShouldBe("Failed", failedRebuild.ToString());
+        failedRebuild.GetProperty("lastRebuild").GetProperty("error").GetString().ShouldNotBeNullOrWhiteSpace();
+        await Eventually.ReturnsAsync(
+            async () => Row(await developer.GetJsonAsync("/api/admin/projections"), ChargePointStatusProjection.ProjectionName),
+            row => row.GetProperty("state").GetString() == ProjectionAdminEndpoints.Stopped, "the projection is stopped on the same event again");
+
         await server.ExecuteAsSuperuserAsync(Host, "update chargeledger.mt_events set data = $2::jsonb where seq_id = $1", poisonSequence, validJson);
 
         var resumed = await Eventually.ReturnsAsync(
