@@ -20,10 +20,10 @@ public sealed record ShardSnapshot(string Shard, string Projection, long Positio
 
 /// <summary>
 /// Makes a stopped projection loud (issue 3): listens to this node's async daemon (its shard state tracker) and keeps,
-/// per shard, the position and the failure that stopped it. Billing projections run with every Skip* option off, so a
-/// poison event pauses the shard instead of being skipped (RELIABILITY E7); the daemon then retries it every health
-/// check period and clears its own failure on each retry, so the failure is kept here until the shard commits past
-/// it. The same state feeds the error log (once per failure), the "projections" health entry, GET
+/// per shard, the position and the failure that stopped it. Projections run with every Skip* option off (billing must
+/// never under-bill), so a poison event pauses the shard instead of being skipped (RELIABILITY E7); the daemon retries
+/// it every health check period and clears its own failure on each retry, so the failure is kept here until the shard
+/// commits past it. The same state feeds the error log (once per failure), the "projections" health entry, GET
 /// /api/admin/projections and the metrics of meter "ChargeLedger.Projections".
 /// </summary>
 public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, IDisposable

@@ -45,16 +45,17 @@ public sealed class ChainVerifier(string streamKey, long streamVersion)
     /// <summary>The first break found; once set, later events are not checked.</summary>
     public ChainBreak? Break { get; private set; }
 
+    /// <summary>Events read from the stream (after a break they are read but no longer compared).</summary>
     public long EventsChecked { get; private set; }
 
     public ChainBreak? Accept(long sequence, long version, string eventTypeName, JsonElement data, string? hash, string? previousHash)
     {
+        EventsChecked++;
         if (Break is not null)
         {
             return null;
         }
 
-        EventsChecked++;
         var expectedVersion = _lastVersion + 1;
         if (version > streamVersion)
         {

@@ -146,6 +146,6 @@ public class ChainVerifierTests
         var broken = breaks.OfType<ChainBreak>().ShouldHaveSingleItem();
         broken.Version.ShouldBe(2);
         broken.Reason.ShouldBe(ChainBreakReasons.PreviousHashMismatch);
-        verifier.EventsChecked.ShouldBe(2);
+        verifier.EventsChecked.ShouldBe(4);
     }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json;
 using ChargeLedger.Access;
@@ -7,6 +9,7 @@ using ChargeLedger.Projections.ChargePointStatus;
 using ChargeLedger.Projections.Transactions;
 using JasperFx.Events.Projections;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ChargeLedger.IntegrationTests.Features.Admin;
 
@@ -106,6 +109,41 @@ public sealed class ProjectionAdminTests(GatedHost fixture)
         (await api.PostAsync($"{Path}/{GateProjection.ProjectionName}/rebuild", null, Ct)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
         await Eventually.ReturnsAsync(async () => Row(await api.GetJsonAsync(Path), GateProjection.ProjectionName),
             r => r.GetProperty("lastRebuild").GetProperty("status").GetString() == "Completed", "a later rebuild is accepted once the first finished");
+    }
+
+    [Fact]
+    public async Task each_batch_a_projection_commits_records_its_lag_in_seconds()
+    {
+        var factory = Host.Services.GetRequiredService<IMeterFactory>();
+        var measurements = new ConcurrentQueue<(string Projection, double Seconds)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == factory && instrument.Meter.Name == ProjectionMonitor.MeterName && instrument.Name == "chargeledger.projections.lag")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "projection")
+                {
+                    measurements.Enqueue(((string)tag.Value!, value));
+                }
+            }
+        });
+        listener.Start();
+
+        await Host.RegisteredStationAsync();
+        await Host.WaitForProjectionsAsync();
+
+        var recorded = await Eventually.ReturnsAsync(() => Task.FromResult(measurements.ToArray()),
+            m => m.Any(x => x.Projection == GateProjection.ProjectionName), "the gate projection's batch records a lag");
+        recorded.ShouldAllBe(x => x.Seconds >= 0 && x.Seconds < LedgerHost.ProjectionTimeout.TotalSeconds);
     }
 
     [Fact]
