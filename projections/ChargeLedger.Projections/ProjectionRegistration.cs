@@ -1,9 +1,11 @@
+using ChargeLedger.Projections.Admin;
 using ChargeLedger.Projections.ChargePointStatus;
 using ChargeLedger.Projections.Energy;
 using ChargeLedger.Projections.Transactions;
 using ChargeLedger.Projections.Uptime;
 using JasperFx.Events.Projections;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ChargeLedger.Projections;
 
@@ -34,5 +36,19 @@ public static class ProjectionRegistration
         options.Projections.Errors.SkipUnknownEvents = false;
         options.Projections.RebuildErrors.SkipApplyErrors = false;
         return options;
+    }
+
+    /// <summary>
+    /// Projection administration (issue 3): the monitor of this node's async daemon (state, error log, metrics of meter
+    /// "ChargeLedger.Projections"), background rebuilds and the "projections" health entry. Register after AddMarten.
+    /// </summary>
+    public static IServiceCollection AddChargeLedgerProjectionAdmin(this IServiceCollection services)
+    {
+        services.AddSingleton<ProjectionCatalog>();
+        services.AddSingleton<ProjectionMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProjectionMonitor>());
+        services.AddSingleton<ProjectionRebuilder>();
+        services.AddHealthChecks().AddCheck<ProjectionHealthCheck>(ProjectionHealthCheck.Name);
+        return services;
     }
 }

@@ -87,6 +87,8 @@ public static class Program
                 w.AutoCreate = AutoCreate.None;
             })
             .AddAsyncDaemon(DaemonMode.Solo);
+        services.AddChargeLedgerProjectionAdmin();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name);
 
         builder.Host.UseWolverine(opts =>
         {

@@ -67,6 +67,7 @@ public static class LedgerRegistration
         services.AddSingleton<LedgerStore>();
         services.AddSingleton<LedgerWriter>();
         services.AddSingleton<LedgerPipeline>();
+        services.AddSingleton<Audit.AuditVerifier>();
         services.AddSingleton<IValidator<RegisterStation>, RegisterStation.Validator>();
         services.AddSingleton<IValidator<RegisterChargePoint>, RegisterChargePoint.Validator>();
         services.AddSingleton<IValidator<IssueIdTag>, IssueIdTag.Validator>();

@@ -18,7 +18,8 @@ internal static class ProcessRunner
         string fileName,
         IReadOnlyList<string> arguments,
         TimeSpan timeout,
-        string? workingDirectory = null)
+        string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = new ProcessStartInfo(fileName)
         {
@@ -31,6 +32,11 @@ internal static class ProcessRunner
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
         }
 
         var commandLine = string.Join(' ', arguments.Prepend(fileName));
