@@ -55,7 +55,9 @@ public sealed class ProjectionAdminTests(GatedHost fixture)
         var rows = await Host.Api(Roles.Developer).GetJsonAsync(Path);
 
         rows.EnumerateArray().Select(r => r.GetProperty("name").GetString())
-            .ShouldBe([ChargePointStatusProjection.ProjectionName, GateProjection.ProjectionName, TransactionProjection.ProjectionName], ignoreOrder: true);
+            .ShouldBe([ChargePointStatusProjection.ProjectionName, GateProjection.ProjectionName, TransactionProjection.ProjectionName,
+                global::ChargeLedger.Projections.Energy.EnergyProjection.ProjectionName,
+                global::ChargeLedger.Projections.Uptime.UptimeTransitionProjection.ProjectionName], ignoreOrder: true);
         foreach (var row in rows.EnumerateArray())
         {
             row.GetProperty("lifecycle").GetString().ShouldBe("Async");

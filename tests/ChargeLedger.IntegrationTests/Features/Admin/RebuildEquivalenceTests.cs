@@ -29,8 +29,8 @@ public sealed class RebuildEquivalenceTests(LedgerHost host)
         await MixedWorkloadAsync();
         await host.WaitForProjectionsAsync();
         var tables = ProjectionTables(host.Store);
-        tables.Keys.ShouldContain(Projections.ChargePointStatus.ChargePointStatusProjection.ProjectionName);
-        tables.Keys.ShouldContain(Projections.Transactions.TransactionProjection.ProjectionName);
+        tables.Keys.ShouldContain(global::ChargeLedger.Projections.ChargePointStatus.ChargePointStatusProjection.ProjectionName);
+        tables.Keys.ShouldContain(global::ChargeLedger.Projections.Transactions.TransactionProjection.ProjectionName);
         var live = await SnapshotAsync(tables);
         live.Values.Sum(rows => rows.Count).ShouldBeGreaterThan(0);
 
