@@ -125,7 +125,12 @@ public static class Program
         app.MapOcppGateway();
         app.MapHealthEndpoints();
         app.MapOpenApi();
-        app.MapWolverineEndpoints(http => http.RequireAuthorizeOnAll());
+        app.MapWolverineEndpoints(http =>
+        {
+            http.RequireAuthorizeOnAll();
+            // "?from=yesterday" is a 400, not a silently ignored filter.
+            http.RejectUnparseableQueryValues = true;
+        });
         return app;
     }
 }

@@ -51,6 +51,14 @@ public sealed class ReadTests(LedgerHost host)
     }
 
     [Fact]
+    public async Task an_unparseable_time_filter_is_400_not_ignored()
+    {
+        var response = await host.Api(Roles.Operator).GetAsync("/api/transactions?from=yesterday", Ct);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task an_unknown_status_filter_is_400()
     {
         var response = await host.Api(Roles.Operator).GetAsync("/api/transactions?status=Running", Ct);
