@@ -51,6 +51,14 @@ public static class Program
             dataSourceBuilder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         }
 
+        if (!connectionString.Contains("Pool Size", StringComparison.OrdinalIgnoreCase))
+        {
+            // Npgsql's default of 100 equals PostgreSQL's default max_connections: one busy node could take every
+            // connection (seen under 200 charge points: even psql was refused). Work beyond a few dozen concurrent
+            // statements only queues inside PostgreSQL anyway; here it queues in the pool instead.
+            dataSourceBuilder.ConnectionStringBuilder.MaxPoolSize = 40;
+        }
+
         var dataSource = dataSourceBuilder.Build();
         services.AddSingleton(dataSource);
         // TryAdd: a test host may have registered a FakeTimeProvider first (STYLE.md: time in tests is set, never waited for).
