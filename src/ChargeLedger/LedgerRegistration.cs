@@ -3,6 +3,7 @@ using ChargeLedger.ChargePoints;
 using ChargeLedger.IdTags;
 using ChargeLedger.Ledger;
 using ChargeLedger.Stations;
+using ChargeLedger.Tariffs;
 using ChargeLedger.Transactions;
 using FluentValidation;
 using Marten;
@@ -40,6 +41,7 @@ public static class LedgerRegistration
         (typeof(IdTagUnblocked), "id_tag_unblocked"),
         (typeof(IdTagExpiryChanged), "id_tag_expiry_changed"),
         (typeof(StationRegistered), "station_registered"),
+        (typeof(TariffPublished), "tariff_published"),
     ];
 
     /// <summary>The write side's part of the Marten model: events, write-side documents and the transactionId sequence.</summary>
