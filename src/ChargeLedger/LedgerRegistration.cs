@@ -42,6 +42,7 @@ public static class LedgerRegistration
         (typeof(IdTagExpiryChanged), "id_tag_expiry_changed"),
         (typeof(StationRegistered), "station_registered"),
         (typeof(TariffPublished), "tariff_published"),
+        (typeof(TariffAssignedToStation), "tariff_assigned_to_station"),
     ];
 
     /// <summary>The write side's part of the Marten model: events, write-side documents and the transactionId sequence.</summary>
@@ -69,6 +70,8 @@ public static class LedgerRegistration
         services.AddSingleton<IValidator<RegisterStation>, RegisterStation.Validator>();
         services.AddSingleton<IValidator<RegisterChargePoint>, RegisterChargePoint.Validator>();
         services.AddSingleton<IValidator<IssueIdTag>, IssueIdTag.Validator>();
+        services.AddSingleton<IValidator<PublishTariff>, PublishTariff.Validator>();
+        services.AddSingleton<IValidator<AssignTariff>, AssignTariff.Validator>();
         return services;
     }
 }

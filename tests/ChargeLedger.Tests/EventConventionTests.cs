@@ -33,7 +33,8 @@ public partial class EventConventionTests
         IsRecord(type).ShouldBeTrue($"{type.Name} is not a record");
         type.Name.ShouldNotEndWith("Event");
         type.Name.ShouldNotEndWith("DomainEvent");
-        type.Name.ShouldEndWith("ed", Case.Sensitive, $"{type.Name} is not past tense");
+        // Past tense, optionally followed by its object ("TariffAssignedToStation", a pinned name).
+        PastTense().IsMatch(type.Name).ShouldBeTrue($"{type.Name} is not past tense");
         EventNamespaces.ShouldContain(type.Namespace);
     }
 
@@ -124,4 +125,7 @@ public partial class EventConventionTests
 
     [GeneratedRegex("(?<=[a-z0-9])([A-Z])")]
     private static partial Regex SnakeCase();
+
+    [GeneratedRegex("^[A-Z][A-Za-z]*ed((To|From|On|For)[A-Z][A-Za-z]*)?$")]
+    private static partial Regex PastTense();
 }

@@ -2,6 +2,7 @@ using ChargeLedger.ChargePoints;
 using ChargeLedger.IdTags;
 using ChargeLedger.Shared;
 using ChargeLedger.Stations;
+using ChargeLedger.Tariffs;
 using ChargeLedger.Transactions;
 using JasperFx.Events;
 using Marten;
@@ -74,6 +75,13 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
         await using var session = store.QuerySession();
         var events = await session.Events.FetchStreamAsync(StreamKeys.Station(stationId), token: cancellationToken);
         return Fold(events, Station.Fold, (s, v) => s with { Version = v });
+    }
+
+    public async Task<TariffHistory> LoadTariffAsync(string tariffId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(StreamKeys.Tariff(tariffId), token: cancellationToken);
+        return new TariffHistory(tariffId, [.. events.Select(e => e.Data).OfType<TariffPublished>()], events.Count == 0 ? 0 : events[^1].Version);
     }
 
     /// <summary>An earlier identical start and the idTag, read in one round trip (a Marten batched query).</summary>

@@ -1,6 +1,14 @@
+using System.Security.Claims;
 using System.Text.RegularExpressions;
+using ChargeLedger.Access;
+using ChargeLedger.Ledger;
 using ChargeLedger.Shared;
 using FluentValidation;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
 
 namespace ChargeLedger.Tariffs;
 
@@ -101,4 +109,70 @@ public sealed partial record PublishTariff(string Id, string Currency, DateTimeO
 
     [GeneratedRegex("^([01][0-9]|2[0-3]):[0-5][0-9]$", RegexOptions.CultureInvariant)]
     private static partial Regex TimeOfDay();
+}
+
+/// <summary>A published tariff version as the API shows it.</summary>
+public sealed record TariffVersionResponse(
+    string Id,
+    int Version,
+    string Currency,
+    DateTimeOffset ValidFrom,
+    DateTimeOffset PublishedAt,
+    string PublishedBy,
+    IReadOnlyList<TariffElement> Elements)
+{
+    public static TariffVersionResponse From(TariffPublished e) =>
+        new(e.TariffId, e.Version, e.Currency, e.ValidFrom, e.PublishedAt, e.PublishedBy, e.Elements);
+}
+
+public static class PublishTariffEndpoint
+{
+    public static Task<ProblemDetails> ValidateAsync(PublishTariff command, IValidator<PublishTariff> validator) =>
+        Validation.ProblemsAsync(command, validator);
+
+    public static Task<TariffHistory> LoadAsync(PublishTariff command, LedgerStore store, CancellationToken cancellationToken) =>
+        store.LoadTariffAsync(command.Id, cancellationToken);
+
+    /// <summary>
+    /// Every publication is a new version (201), never an edit: sessions already priced keep the version they were
+    /// priced with, and a correction is applied by re-rating them. A tariff keeps its currency across versions (409
+    /// otherwise), so a re-rating's difference is always in one currency. Concurrent publications of one id are
+    /// serialised by the expected stream version.
+    /// </summary>
+    [WolverinePost("/api/tariffs")]
+    [Authorize(Roles = Roles.OperatorOrAdmin)]
+    public static IResult Post(PublishTariff command, TariffHistory history, IDocumentSession session, ClaimsPrincipal user, TimeProvider time)
+    {
+        if (history.Currency is { } currency && currency != command.Currency)
+        {
+            return Validation.Conflict($"Tariff {command.Id} is priced in {currency}; a new version must keep that currency.");
+        }
+
+        var now = time.GetUtcNow();
+        var published = new TariffPublished(command.Id, history.Versions.Count + 1, command.Currency, command.ToElements(),
+            command.ValidFrom ?? now, user.Identity?.Name ?? "", now);
+        var stream = StreamKeys.Tariff(command.Id);
+        if (history.StreamVersion == 0)
+        {
+            session.Events.StartStream(stream, published);
+        }
+        else
+        {
+            session.Events.Append(stream, history.StreamVersion + 1, published);
+        }
+
+        return Results.Created($"/api/tariffs/{command.Id}", TariffVersionResponse.From(published));
+    }
+}
+
+public sealed record TariffResponse(string Id, string Currency, IReadOnlyList<TariffVersionResponse> Versions);
+
+public static class TariffEndpoints
+{
+    [WolverineGet("/api/tariffs/{id}")]
+    [Authorize(Roles = Roles.OperatorFinanceOrAdmin)]
+    public static async Task<IResult> Get(string id, LedgerStore store, CancellationToken cancellationToken) =>
+        await store.LoadTariffAsync(id, cancellationToken) is { Exists: true } history
+            ? Results.Ok(new TariffResponse(id, history.Currency!, [.. history.Versions.Select(TariffVersionResponse.From)]))
+            : Validation.NotFound($"Unknown tariff {id}.");
 }

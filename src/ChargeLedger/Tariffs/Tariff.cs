@@ -77,3 +77,15 @@ public sealed record Tariff(string Id, int Version, string Currency, DateTimeOff
     public static Tariff? InForceAt(IEnumerable<TariffPublished> versions, DateTimeOffset at) =>
         versions.Where(v => v.ValidFrom <= at).MaxBy(v => v.Version) is { } version ? From(version) : null;
 }
+
+/// <summary>Every published version of one tariff, read from its stream; empty when the tariff was never published.</summary>
+public sealed record TariffHistory(string TariffId, IReadOnlyList<TariffPublished> Versions, long StreamVersion)
+{
+    public bool Exists => Versions.Count > 0;
+
+    public string? Currency => Versions.Count > 0 ? Versions[^1].Currency : null;
+
+    public Tariff? InForceAt(DateTimeOffset at) => Tariff.InForceAt(Versions, at);
+
+    public Tariff? Version(int version) => Versions.FirstOrDefault(v => v.Version == version) is { } v ? Tariff.From(v) : null;
+}
