@@ -36,6 +36,8 @@ public static class LedgerRegistration
         (typeof(MeterValuesRecorded), "meter_values_recorded"),
         (typeof(TransactionStopped), "transaction_stopped"),
         (typeof(TransactionAnomalyDetected), "transaction_anomaly_detected"),
+        (typeof(TransactionPriced), "transaction_priced"),
+        (typeof(TransactionRepriced), "transaction_repriced"),
         (typeof(IdTagIssued), "id_tag_issued"),
         (typeof(IdTagBlocked), "id_tag_blocked"),
         (typeof(IdTagUnblocked), "id_tag_unblocked"),
@@ -67,6 +69,7 @@ public static class LedgerRegistration
         services.AddSingleton<LedgerStore>();
         services.AddSingleton<LedgerWriter>();
         services.AddSingleton<LedgerPipeline>();
+        services.AddSingleton<TransactionPricer>();
         services.AddSingleton<IValidator<RegisterStation>, RegisterStation.Validator>();
         services.AddSingleton<IValidator<RegisterChargePoint>, RegisterChargePoint.Validator>();
         services.AddSingleton<IValidator<IssueIdTag>, IssueIdTag.Validator>();

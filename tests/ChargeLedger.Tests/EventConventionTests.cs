@@ -106,6 +106,8 @@ public partial class EventConventionTests
         yield return StopTransactionHandler.Handle(new StopTransaction(withOpen, 7, null, 0, now, null, early), new StopTransactionContext(null, null), clock).Change;
         yield return StopTransactionHandler.Handle(new StopTransaction(withOpen, 8, null, 0, now, null, []), new StopTransactionContext(stopped, null), clock).Change;
         yield return StopTransactionHandler.Handle(new StopTransaction(withOpen, 99, null, 0, now, null, []), new StopTransactionContext(null, null), clock).Change;
+        yield return PriceTransactionHandler.Handle(new PriceTransaction(stopped.State.Id),
+            new PricingInputs(new TransactionRecord(stopped.State, stopped.LastHash, []), null, [], null), clock).Change;
     }
 
     [Fact]
@@ -120,6 +122,7 @@ public partial class EventConventionTests
             typeof(ConnectorStatusChanged), typeof(ConnectorTransitionFlagged), typeof(DataTransferReceived), typeof(FirmwareStatusChanged),
             typeof(DiagnosticsStatusChanged), typeof(ChargePointMeterValuesRecorded), typeof(UnknownTransactionReported),
             typeof(TransactionStarted), typeof(MeterValuesRecorded), typeof(TransactionStopped), typeof(TransactionAnomalyDetected),
+            typeof(TransactionPriced),
         ], ignoreOrder: true);
     }
 

@@ -63,6 +63,65 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
         return new TransactionEntry(state, lastHash);
     }
 
+    /// <summary>
+    /// A transaction with what pricing needs: its state, the readings of its energy register (every MeterValues and the
+    /// stop's transactionData) and, when stopped, the station (time zone, tariff assignments), the connector's status
+    /// reports made during the session and the tariff to price it with: <paramref name="tariffId"/>, or else the one
+    /// priced with before, or else the one assigned to the station at the session's start.
+    /// </summary>
+    public async Task<PricingInputs> LoadPricingInputsAsync(string transactionId, string? tariffId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(StreamKeys.Transaction(transactionId), token: cancellationToken);
+        var state = Fold(events, Transaction.Fold, (t, v) => t with { Version = v });
+        if (state is null)
+        {
+            return PricingInputs.None;
+        }
+
+        var record = new TransactionRecord(state, events[^1].Headers?.GetValueOrDefault(HashChain.HashHeader)?.ToString() ?? "",
+            [.. MeterReadings.EnergyRegister(events.Select(e => e.Data).SelectMany(d => d switch
+            {
+                MeterValuesRecorded m => m.Samples,
+                TransactionStopped s => s.TransactionData,
+                _ => [],
+            }))]);
+        if (!state.IsStopped)
+        {
+            return new PricingInputs(record, null, [], null);
+        }
+
+        var started = events.First(e => e.Data is TransactionStarted).Sequence;
+        var stopped = events.First(e => e.Data is TransactionStopped).Sequence;
+        var station = LoadStationAsync(state.StationId, cancellationToken);
+        var statuses = LoadStatusChangesAsync(state.ChargePointId, state.ConnectorId, started, stopped, cancellationToken);
+        await Task.WhenAll(station, statuses);
+        var chosen = tariffId ?? state.Pricing?.TariffId ?? (await station)?.TariffAt(state.StartedAt)?.TariffId;
+        var tariff = chosen is null ? null : await LoadTariffAsync(chosen, cancellationToken);
+        return new PricingInputs(record, await station, await statuses, tariff);
+    }
+
+    /// <summary>
+    /// The connector's status reports recorded between the start and the stop. A charge point sends its messages in order
+    /// (one CALL at a time), so the reports made during the session lie between the two in the store's sequence; reading
+    /// by sequence keeps a re-rating on exactly the reports the first pricing saw.
+    /// </summary>
+    private async Task<IReadOnlyList<ChargingStateChange>> LoadStatusChangesAsync(string chargePointId, int connectorId, long afterSequence,
+        long beforeSequence, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var stream = StreamKeys.ChargePoint(chargePointId);
+        var events = await session.Events.QueryAllRawEvents()
+            .Where(e => e.StreamKey == stream && e.Sequence > afterSequence && e.Sequence < beforeSequence && e.EventTypeName == StatusChangedEventName)
+            .OrderBy(e => e.Sequence)
+            .ToListAsync(cancellationToken);
+        return [.. events.Select(e => e.Data).OfType<ConnectorStatusChanged>().Where(c => c.ConnectorId == connectorId)
+            .Select(c => new ChargingStateChange(c.StatusAt, c.Status == ConnectorStatus.Charging))];
+    }
+
+    private static readonly string StatusChangedEventName =
+        LedgerRegistration.EventTypes.Single(t => t.Type == typeof(ConnectorStatusChanged)).Name;
+
     public async Task<IdTag?> LoadIdTagAsync(string idTag, CancellationToken cancellationToken)
     {
         await using var session = store.QuerySession();
