@@ -75,6 +75,7 @@ public static class LedgerRegistration
         services.AddSingleton<IValidator<IssueIdTag>, IssueIdTag.Validator>();
         services.AddSingleton<IValidator<PublishTariff>, PublishTariff.Validator>();
         services.AddSingleton<IValidator<AssignTariff>, AssignTariff.Validator>();
+        services.AddSingleton<IValidator<RepriceTransaction>, RepriceTransaction.Validator>();
         return services;
     }
 }

@@ -106,8 +106,13 @@ public partial class EventConventionTests
         yield return StopTransactionHandler.Handle(new StopTransaction(withOpen, 7, null, 0, now, null, early), new StopTransactionContext(null, null), clock).Change;
         yield return StopTransactionHandler.Handle(new StopTransaction(withOpen, 8, null, 0, now, null, []), new StopTransactionContext(stopped, null), clock).Change;
         yield return StopTransactionHandler.Handle(new StopTransaction(withOpen, 99, null, 0, now, null, []), new StopTransactionContext(null, null), clock).Change;
-        yield return PriceTransactionHandler.Handle(new PriceTransaction(stopped.State.Id),
+        var pricing = PriceTransactionHandler.Handle(new PriceTransaction(stopped.State.Id),
             new PricingInputs(new TransactionRecord(stopped.State, stopped.LastHash, []), null, [], null), clock).Change;
+        yield return pricing;
+        var flat = new ChargeLedger.Tariffs.TariffPublished("T-1", 1, "EUR", [new([new(ChargeLedger.Tariffs.ComponentTypes.Flat, 1m, 0m, null)])], now.AddDays(-1), "ops", now);
+        var priced = Transaction.Fold([Scenario.Started(8, connectorId: 2), Scenario.Stopped(8, 6000, now.AddMinutes(-1), 2), .. pricing.Events()])!;
+        yield return RepriceTransactionHandler.Decide(new RepriceTransaction("correction", null, null),
+            new PricingInputs(new TransactionRecord(priced, "h", []), null, [], new ChargeLedger.Tariffs.TariffHistory("T-1", [flat], 1)), "finance", now).Change;
     }
 
     [Fact]
@@ -122,7 +127,7 @@ public partial class EventConventionTests
             typeof(ConnectorStatusChanged), typeof(ConnectorTransitionFlagged), typeof(DataTransferReceived), typeof(FirmwareStatusChanged),
             typeof(DiagnosticsStatusChanged), typeof(ChargePointMeterValuesRecorded), typeof(UnknownTransactionReported),
             typeof(TransactionStarted), typeof(MeterValuesRecorded), typeof(TransactionStopped), typeof(TransactionAnomalyDetected),
-            typeof(TransactionPriced),
+            typeof(TransactionPriced), typeof(TransactionRepriced),
         ], ignoreOrder: true);
     }
 

@@ -17,7 +17,7 @@ public static class TariffScenarios
     /// The CONTRACT.md example: ENERGY 0.30 08:00-20:00, else 0.20; FLAT 0.50, TIME 1.20/h (step 60 s),
     /// PARKING_TIME 6.00/h (step 60 s); VAT 19 %.
     /// </summary>
-    public static object ContractTariff(string id, string? validFrom = null, string currency = "EUR") => new
+    public static object ContractTariff(string id, string? validFrom = null, string currency = "EUR", decimal dayEnergyPrice = 0.30m) => new
     {
         id,
         currency,
@@ -26,7 +26,7 @@ public static class TariffScenarios
         {
             new
             {
-                priceComponents = new[] { new { type = "ENERGY", price = 0.30m, vatPercent = 19m, stepSize = 1 } },
+                priceComponents = new[] { new { type = "ENERGY", price = dayEnergyPrice, vatPercent = 19m, stepSize = 1 } },
                 restrictions = new { startTime = "08:00", endTime = "20:00" },
             },
             new { priceComponents = new[] { new { type = "ENERGY", price = 0.20m, vatPercent = 19m, stepSize = 1 } } },
@@ -57,6 +57,46 @@ public static class TariffScenarios
         var response = await host.Api(Roles.Operator).PutAsJsonAsync($"/api/stations/{stationId}/tariff", new { tariffId, validFrom },
             TestContext.Current.CancellationToken);
         response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>
+    /// A real session over OCPP on a new Europe/Berlin station with the CONTRACT.md example tariff (a new id, valid since
+    /// 2020) assigned, 2 Mar 2026 09:00Z-09:40Z (10:00-10:40 CET, inside 08:00-20:00). Register 1,000 -> 4,500 Wh with
+    /// samples every 10 min; Preparing before the start (ignored), Charging at the start, SuspendedEV at 09:30Z. Priced:
+    ///   ENERGY 3.5 kWh × 0.30              = 1.05
+    ///   TIME 30 min = 0.5 h × 1.20          = 0.60
+    ///   PARKING_TIME 10 min = 1/6 h × 6.00  = 1.00
+    ///   FLAT                                  0.50
+    ///   excl. 3.15; VAT 19 % = 0.5985 -> 0.60; incl. 3.75
+    /// </summary>
+    public static async Task<(string TransactionId, string StationId, string IdTag, string TariffId)> ContractSessionAsync(this LedgerHost host,
+        string? stationId = null, string? tariffId = null)
+    {
+        if (stationId is null)
+        {
+            stationId = await host.RegisteredStationAsync();
+            tariffId ??= await host.PublishedTariffAsync();
+            await host.AssignedTariffAsync(stationId, tariffId);
+        }
+
+        var idTag = await host.IssuedIdTagAsync();
+        var (cp, credentials) = await host.BootedChargePointAsync(stationId);
+        await using (cp)
+        {
+            var start = Scenarios.SessionStart;
+            await cp.StatusAsync(1, "Preparing", start.AddMinutes(-1));
+            var started = await cp.StartTransactionAsync(idTag, meterStart: 1_000, at: start);
+            await cp.StatusAsync(1, "Charging", start);
+            for (var i = 1; i <= 3; i++)
+            {
+                await cp.MeterValuesAsync(started.TransactionId, 1_000 + (1_000 * i), start.AddMinutes(10 * i));
+            }
+
+            await cp.StatusAsync(1, "SuspendedEV", start.AddMinutes(30));
+            await cp.StopTransactionAsync(started.TransactionId, 4_500, start.AddMinutes(40));
+            await cp.StatusAsync(1, "Finishing", start.AddMinutes(40));
+            return (StreamKeys.TransactionId(credentials.Id, started.TransactionId), stationId, idTag, tariffId ?? "");
+        }
     }
 
     /// <summary>

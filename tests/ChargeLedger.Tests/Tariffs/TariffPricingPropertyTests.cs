@@ -15,7 +15,7 @@ public class TariffPricingPropertyTests
 {
     private const long Iterations = 400;
 
-    private static readonly string[] Zones = ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "UTC", "Asia/Kolkata"];
+    internal static readonly string[] Zones = ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "UTC", "Asia/Kolkata"];
     private static readonly string[] Days = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
     private static readonly DateTimeOffset Year = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -58,7 +58,7 @@ public class TariffPricingPropertyTests
         from restrictions in Restrictions
         select new TariffElement([.. components.DistinctBy(c => c.Type)], restrictions);
 
-    private static readonly Gen<Tariff> Tariffs =
+    internal static readonly Gen<Tariff> Tariffs =
         from elements in Element.Array[1, 5]
         select new Tariff("T-P", 1, "EUR", Year, elements);
 
@@ -67,7 +67,7 @@ public class TariffPricingPropertyTests
         (1, Gen.Int[-36 * 60, 12 * 60].Select(m => new DateTimeOffset(2026, 3, 29, 0, 0, 0, TimeSpan.Zero).AddMinutes(m))),
         (1, Gen.Int[-36 * 60, 12 * 60].Select(m => new DateTimeOffset(2026, 10, 25, 0, 0, 0, TimeSpan.Zero).AddMinutes(m))));
 
-    private static readonly Gen<SessionUsage> Sessions = SessionsFrom(Starts);
+    internal static readonly Gen<SessionUsage> Sessions = SessionsFrom(Starts);
 
     private static Gen<SessionUsage> SessionsFrom(Gen<DateTimeOffset> starts) =>
         from start in starts

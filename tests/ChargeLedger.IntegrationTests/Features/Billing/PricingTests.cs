@@ -16,43 +16,10 @@ public sealed class PricingTests(LedgerHost host)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>
-    /// A real session over OCPP on a Europe/Berlin station with the CONTRACT.md example tariff, 2 Mar 2026 09:00Z-09:40Z
-    /// (10:00-10:40 CET, inside 08:00-20:00). Register 1,000 -> 4,500 Wh; Charging from the start, SuspendedEV at 09:30Z.
-    ///   ENERGY 3.5 kWh × 0.30            = 1.05
-    ///   TIME 30 min = 0.5 h × 1.20        = 0.60
-    ///   PARKING_TIME 10 min = 1/6 h × 6.00 = 1.00
-    ///   FLAT                                0.50
-    ///   excl. 3.15; VAT 19 % = 0.5985 -> 0.60; incl. 3.75
-    /// </summary>
-    public static async Task<(string TransactionId, string StationId, string IdTag)> PricedContractSessionAsync(LedgerHost host)
-    {
-        var stationId = await host.RegisteredStationAsync();
-        await host.AssignedTariffAsync(stationId, await host.PublishedTariffAsync());
-        var idTag = await host.IssuedIdTagAsync();
-        var (cp, credentials) = await host.BootedChargePointAsync(stationId);
-        await using (cp)
-        {
-            var start = Scenarios.SessionStart;
-            await cp.StatusAsync(1, "Preparing", start.AddMinutes(-1));
-            var started = await cp.StartTransactionAsync(idTag, meterStart: 1_000, at: start);
-            await cp.StatusAsync(1, "Charging", start);
-            for (var i = 1; i <= 3; i++)
-            {
-                await cp.MeterValuesAsync(started.TransactionId, 1_000 + (1_000 * i), start.AddMinutes(10 * i));
-            }
-
-            await cp.StatusAsync(1, "SuspendedEV", start.AddMinutes(30));
-            await cp.StopTransactionAsync(started.TransactionId, 4_500, start.AddMinutes(40));
-            await cp.StatusAsync(1, "Finishing", start.AddMinutes(40));
-            return (StreamKeys.TransactionId(credentials.Id, started.TransactionId), stationId, idTag);
-        }
-    }
-
     [Fact]
     public async Task a_stopped_session_is_priced_inside_its_hash_chain_with_the_tariff_version_in_force_at_its_start()
     {
-        var (transactionId, stationId, idTag) = await PricedContractSessionAsync(host);
+        var (transactionId, stationId, idTag, _) = await host.ContractSessionAsync();
 
         var events = await host.PricedStreamAsync(transactionId);
 
@@ -78,7 +45,7 @@ public sealed class PricingTests(LedgerHost host)
     [Fact]
     public async Task a_transaction_already_priced_is_not_priced_again()
     {
-        var (transactionId, _, _) = await PricedContractSessionAsync(host);
+        var (transactionId, _, _, _) = await host.ContractSessionAsync();
         await host.PricedStreamAsync(transactionId);
         var version = await host.StreamVersionAsync(StreamKeys.Transaction(transactionId));
 
