@@ -1,3 +1,4 @@
+using ChargeLedger.Projections.Billing;
 using ChargeLedger.Projections.ChargePointStatus;
 using ChargeLedger.Projections.Transactions;
 using JasperFx.Events.Projections;
@@ -19,6 +20,10 @@ public static class ProjectionRegistration
             .Index(x => x.ChargePointId)
             .Index(x => x.OcppTransactionId)
             .Index(x => x.StartedAt);
+
+        // Billing: CDRs from TransactionPriced/TransactionRepriced; the report filters on the station-local start day.
+        options.Projections.Add<CdrProjection>(ProjectionLifecycle.Async);
+        options.Schema.For<CdrView>().Index(x => x.LocalStartDay);
 
         // A projection that cannot apply an event stops and says so rather than skipping it (STYLE.md, RELIABILITY E7).
         options.Projections.Errors.SkipApplyErrors = false;
