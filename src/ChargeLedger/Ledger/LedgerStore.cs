@@ -105,18 +105,39 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
     /// The connector's status reports recorded between the start and the stop. A charge point sends its messages in order
     /// (one CALL at a time), so the reports made during the session lie between the two in the store's sequence; reading
     /// by sequence keeps a re-rating on exactly the reports the first pricing saw.
+    /// Sequence and version grow together within a stream, so the read walks the charge point's stream index
+    /// (stream_id, version) backwards from its newest event to the last one before the start, and then forwards over that
+    /// tail only: its cost is the events recorded since the session began (a handful when pricing runs right after the
+    /// stop), not the charge point's whole history.
     /// </summary>
     private async Task<IReadOnlyList<ChargingStateChange>> LoadStatusChangesAsync(string chargePointId, int connectorId, long afterSequence,
         long beforeSequence, CancellationToken cancellationToken)
     {
-        await using var session = store.QuerySession();
-        var stream = StreamKeys.ChargePoint(chargePointId);
-        var events = await session.Events.QueryAllRawEvents()
-            .Where(e => e.StreamKey == stream && e.Sequence > afterSequence && e.Sequence < beforeSequence && e.EventTypeName == StatusChangedEventName)
-            .OrderBy(e => e.Sequence)
-            .ToListAsync(cancellationToken);
-        return [.. events.Select(e => e.Data).OfType<ConnectorStatusChanged>().Where(c => c.ConnectorId == connectorId)
-            .Select(c => new ChargingStateChange(c.StatusAt, c.Status == ConnectorStatus.Charging))];
+        var events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
+        await using var command = dataSource.CreateCommand(
+            $"""
+            select e.data ->> 'statusAt', e.data ->> 'status'
+            from {events} e
+            where e.stream_id = $1
+              and e.version > coalesce((select b.version from {events} b where b.stream_id = $1 and b.seq_id <= $2 order by b.version desc limit 1), 0)
+              and e.seq_id < $3 and e.type = $4 and (e.data ->> 'connectorId')::int = $5
+            order by e.version
+            """);
+        command.Parameters.AddWithValue(StreamKeys.ChargePoint(chargePointId));
+        command.Parameters.AddWithValue(afterSequence);
+        command.Parameters.AddWithValue(beforeSequence);
+        command.Parameters.AddWithValue(StatusChangedEventName);
+        command.Parameters.AddWithValue(connectorId);
+        var changes = new List<ChargingStateChange>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            changes.Add(new ChargingStateChange(
+                DateTimeOffset.Parse(reader.GetString(0), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal),
+                reader.GetString(1) == nameof(ConnectorStatus.Charging)));
+        }
+
+        return changes;
     }
 
     private static readonly string StatusChangedEventName =

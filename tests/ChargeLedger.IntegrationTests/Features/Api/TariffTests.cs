@@ -142,6 +142,17 @@ public sealed class TariffTests(LedgerHost host)
     }
 
     [Fact]
+    public async Task the_openapi_document_lists_the_tariff_and_billing_endpoints()
+    {
+        var document = await host.Api(null).GetJsonAsync("/openapi/v1.json");
+
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        string[] expected = ["/api/tariffs", "/api/tariffs/{id}", "/api/stations/{id}/tariff", "/api/transactions/{id}/reprice",
+            "/api/transactions/{id}/cdr", "/api/reports/billing"];
+        expected.ShouldBeSubsetOf(paths);
+    }
+
+    [Fact]
     public async Task assigning_a_tariff_to_a_station_is_200_and_recorded_on_the_stations_stream()
     {
         var stationId = await host.RegisteredStationAsync();

@@ -43,6 +43,28 @@ public sealed class PricingTests(LedgerHost host)
     }
 
     [Fact]
+    public async Task only_the_sessions_own_connector_decides_charging_and_parking_time()
+    {
+        // Contract tariff, 2 Mar 2026 09:00Z-09:40Z on connector 1, 1,000 -> 4,500 Wh. Connector 2 reports SuspendedEV at
+        // 09:10Z; connector 1 reports nothing during the session, so all 40 min are charging time:
+        //   ENERGY 3.5 kWh × 0.30 = 1.05; TIME 40 min = 2/3 h × 1.20 = 0.80; FLAT 0.50 -> excl. 2.35
+        //   VAT 19 % = 0.4465 -> 0.45; incl. 2.80
+        var stationId = await host.RegisteredStationAsync();
+        await host.AssignedTariffAsync(stationId, await host.PublishedTariffAsync());
+        var (cp, credentials) = await host.BootedChargePointAsync(stationId);
+        await using var _ = cp;
+        var start = Scenarios.SessionStart;
+        var started = await cp.StartTransactionAsync(await host.IssuedIdTagAsync(), meterStart: 1_000, at: start);
+        await cp.StatusAsync(2, "SuspendedEV", start.AddMinutes(10));
+        await cp.StopTransactionAsync(started.TransactionId, 4_500, start.AddMinutes(40));
+
+        var pricing = ((TransactionPriced)(await host.PricedStreamAsync(StreamKeys.TransactionId(credentials.Id, started.TransactionId)))[^1].Data).Pricing;
+
+        (pricing.ChargingSeconds, pricing.ParkingSeconds).ShouldBe((2_400m, 0m));
+        (pricing.TotalCostExclVat, pricing.TotalVat, pricing.TotalCostInclVat).ShouldBe((2.35m, 0.45m, 2.80m));
+    }
+
+    [Fact]
     public async Task a_transaction_already_priced_is_not_priced_again()
     {
         var (transactionId, _, _, _) = await host.ContractSessionAsync();
