@@ -6,6 +6,7 @@ using ChargeLedger.Ledger;
 using ChargeLedger.Shared;
 using ChargeLedger.Transactions;
 using JasperFx.Events;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace ChargeLedger.IntegrationTests.Infrastructure;
@@ -123,8 +124,7 @@ public static class TariffScenarios
     public static async Task<List<HashChain.Link>> StoredChainAsync(this LedgerHost host, string streamKey)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var connection = new NpgsqlConnection(host.ConnectionString);
-        await connection.OpenAsync(ct);
+        await using var connection = await host.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(ct);
         await using var command = new NpgsqlCommand(
             "select version, type, data, headers from chargeledger.mt_events where stream_id = $1 order by version", connection);
         command.Parameters.AddWithValue(streamKey);
