@@ -65,6 +65,14 @@ public static class TransactionPricing
 {
     public const string FallbackTimeZone = "UTC";
 
+    /// <summary>
+    /// Longer "sessions" come from charge point clocks that jumped (a start in 1970, a stop in 2099): they are priced at
+    /// zero with the reason and left to finance to re-rate once the times are checked, rather than billed for decades of
+    /// charging (and walked day by day by the pricing subscription that every other session waits behind; unpriced, the
+    /// walk has no local-time cuts and stays cheap).
+    /// </summary>
+    public static readonly TimeSpan MaxAutomaticSession = TimeSpan.FromDays(90);
+
     public static string TimeZoneOf(Station? station) =>
         station is not null && StationClock.IsKnownZone(station.TimeZone) ? station.TimeZone : FallbackTimeZone;
 
@@ -85,6 +93,13 @@ public static class TransactionPricing
         var tx = record.State;
         var zone = StationClock.Zone(TimeZoneOf(inputs.Station));
         var usage = Usage(record, inputs.StatusChanges);
+        if (tx.StoppedAt!.Value - tx.StartedAt > MaxAutomaticSession)
+        {
+            return TariffPricing.Unpriced(
+                $"The session lasted from {Iso(tx.StartedAt)} to {Iso(tx.StoppedAt.Value)}, longer than {MaxAutomaticSession.TotalDays:0} days; check the times and re-rate it.",
+                zone, usage);
+        }
+
         if (inputs.Station is not { } station)
         {
             return TariffPricing.Unpriced($"Station {tx.StationId} is not registered.", zone, usage);

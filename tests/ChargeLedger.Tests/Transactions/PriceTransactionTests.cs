@@ -60,6 +60,20 @@ public class PriceTransactionTests
     }
 
     [Fact]
+    public void a_session_longer_than_90_days_is_left_at_zero_for_finance_to_check()
+    {
+        // A stop in 2099 after a start in 2025 (a clock jump) is not billed for 74 years of charging.
+        var entry = Scenario.Transaction("h2", Scenario.Started(7, startedAt: Start), Scenario.Stopped(7, 3_000, Start.AddYears(74)));
+        var tariff = new TariffHistory("T-1", [FlatVersion(1, 1.00m, Start.AddDays(-10))], 1);
+
+        var pricing = ((TransactionPriced)Price(new PricingInputs(new TransactionRecord(entry.State, "h2", []), Station(Assigned(Start.AddDays(-10))), [], tariff))
+            .Change.SingleAppend().Events[0]).Pricing;
+
+        pricing.UnpricedReason!.ShouldStartWith("The session lasted from 2025-03-01T11:30:00Z to 2099-03-01T11:30:00Z, longer than 90 days");
+        (pricing.TotalCostInclVat, pricing.EnergyWh, pricing.SessionSeconds).ShouldBe((0m, 2_000L, (decimal)(Start.AddYears(74) - Start).TotalSeconds));
+    }
+
+    [Fact]
     public void without_a_tariff_to_price_with_the_transaction_is_priced_at_zero_with_the_reason()
     {
         string Reason(PricingInputs inputs) =>
