@@ -1,4 +1,5 @@
 using ChargeLedger.Projections.Admin;
+using ChargeLedger.Projections.Billing;
 using ChargeLedger.Projections.ChargePointStatus;
 using ChargeLedger.Projections.Energy;
 using ChargeLedger.Projections.Transactions;
@@ -29,6 +30,10 @@ public static class ProjectionRegistration
         options.Schema.For<EnergySessionView>()
             .Index(x => x.StationId)
             .Index(x => x.LastAt);
+
+        // Billing: CDRs from TransactionPriced/TransactionRepriced; the report filters on the station-local start day.
+        options.Projections.Add<CdrProjection>(ProjectionLifecycle.Async);
+        options.Schema.For<CdrView>().Index(x => x.LocalStartDay);
 
         // A projection that cannot apply an event stops and says so rather than skipping it (STYLE.md, RELIABILITY E7).
         options.Projections.Errors.SkipApplyErrors = false;

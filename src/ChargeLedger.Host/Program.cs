@@ -6,6 +6,7 @@ using ChargeLedger.Ledger;
 using ChargeLedger.Ocpp.Gateway;
 using ChargeLedger.Projections;
 using ChargeLedger.Shared;
+using ChargeLedger.Transactions;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.Events;
@@ -94,6 +95,8 @@ public static class Program
                 w.MessageStorageSchemaName = MessageStoreSchema;
                 w.AutoCreate = AutoCreate.None;
             })
+            // Prices every stopped transaction from the event store, at least once, progress kept in PostgreSQL.
+            .SubscribeToEventsWithServices<TransactionPricingSubscription>(ServiceLifetime.Singleton)
             .AddAsyncDaemon(DaemonMode.Solo);
         services.AddChargeLedgerProjectionAdmin();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name);

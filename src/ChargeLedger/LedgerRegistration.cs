@@ -3,6 +3,7 @@ using ChargeLedger.ChargePoints;
 using ChargeLedger.IdTags;
 using ChargeLedger.Ledger;
 using ChargeLedger.Stations;
+using ChargeLedger.Tariffs;
 using ChargeLedger.Transactions;
 using FluentValidation;
 using Marten;
@@ -38,11 +39,15 @@ public static class LedgerRegistration
         (typeof(MeterValuesRecorded), "meter_values_recorded"),
         (typeof(TransactionStopped), "transaction_stopped"),
         (typeof(TransactionAnomalyDetected), "transaction_anomaly_detected"),
+        (typeof(TransactionPriced), "transaction_priced"),
+        (typeof(TransactionRepriced), "transaction_repriced"),
         (typeof(IdTagIssued), "id_tag_issued"),
         (typeof(IdTagBlocked), "id_tag_blocked"),
         (typeof(IdTagUnblocked), "id_tag_unblocked"),
         (typeof(IdTagExpiryChanged), "id_tag_expiry_changed"),
         (typeof(StationRegistered), "station_registered"),
+        (typeof(TariffPublished), "tariff_published"),
+        (typeof(TariffAssignedToStation), "tariff_assigned_to_station"),
     ];
 
     /// <summary>The write side's part of the Marten model: events, write-side documents and the transactionId sequence.</summary>
@@ -68,9 +73,13 @@ public static class LedgerRegistration
         services.AddSingleton<LedgerWriter>();
         services.AddSingleton<LedgerPipeline>();
         services.AddSingleton<Audit.AuditVerifier>();
+        services.AddSingleton<TransactionPricer>();
         services.AddSingleton<IValidator<RegisterStation>, RegisterStation.Validator>();
         services.AddSingleton<IValidator<RegisterChargePoint>, RegisterChargePoint.Validator>();
         services.AddSingleton<IValidator<IssueIdTag>, IssueIdTag.Validator>();
+        services.AddSingleton<IValidator<PublishTariff>, PublishTariff.Validator>();
+        services.AddSingleton<IValidator<AssignTariff>, AssignTariff.Validator>();
+        services.AddSingleton<IValidator<RepriceTransaction>, RepriceTransaction.Validator>();
         return services;
     }
 }

@@ -11,7 +11,7 @@ namespace ChargeLedger.Tests;
 public partial class EventConventionTests
 {
     private static readonly string[] EventNamespaces =
-        ["ChargeLedger.ChargePoints", "ChargeLedger.Transactions", "ChargeLedger.IdTags", "ChargeLedger.Stations"];
+        ["ChargeLedger.ChargePoints", "ChargeLedger.Transactions", "ChargeLedger.IdTags", "ChargeLedger.Stations", "ChargeLedger.Tariffs"];
 
     // Public sealed records in the event namespaces whose names end in "ed" but which are not events. Justified:
     // RecordConnected/RecordDisconnected are commands ("record [that the charge point] connected"), imperative verb first.
@@ -36,9 +36,10 @@ public partial class EventConventionTests
         IsRecord(type).ShouldBeTrue($"{type.Name} is not a record");
         type.Name.ShouldNotEndWith("Event");
         type.Name.ShouldNotEndWith("DomainEvent");
+        // Past tense, optionally followed by its object ("TariffAssignedToStation", a pinned name).
         if (!IrregularPastTense.Contains(type))
         {
-            type.Name.ShouldEndWith("ed", Case.Sensitive, $"{type.Name} is not past tense");
+            PastTense().IsMatch(type.Name).ShouldBeTrue($"{type.Name} is not past tense");
         }
 
         EventNamespaces.ShouldContain(type.Namespace);
@@ -117,6 +118,13 @@ public partial class EventConventionTests
         yield return StopTransactionHandler.Handle(new StopTransaction(withOpen, 7, null, 0, now, null, early), new StopTransactionContext(null, null), clock).Change;
         yield return StopTransactionHandler.Handle(new StopTransaction(withOpen, 8, null, 0, now, null, []), new StopTransactionContext(stopped, null), clock).Change;
         yield return StopTransactionHandler.Handle(new StopTransaction(withOpen, 99, null, 0, now, null, []), new StopTransactionContext(null, null), clock).Change;
+        var pricing = PriceTransactionHandler.Handle(new PriceTransaction(stopped.State.Id),
+            new PricingInputs(new TransactionRecord(stopped.State, stopped.LastHash, []), null, [], null), clock).Change;
+        yield return pricing;
+        var flat = new ChargeLedger.Tariffs.TariffPublished("T-1", 1, "EUR", [new([new(ChargeLedger.Tariffs.ComponentTypes.Flat, 1m, 0m, null)])], now.AddDays(-1), "ops", now);
+        var priced = Transaction.Fold([Scenario.Started(8, connectorId: 2), Scenario.Stopped(8, 6000, now.AddMinutes(-1), 2), .. pricing.Events()])!;
+        yield return RepriceTransactionHandler.Decide(new RepriceTransaction("correction", null, null),
+            new PricingInputs(new TransactionRecord(priced, "h", []), null, [], new ChargeLedger.Tariffs.TariffHistory("T-1", [flat], 1)), "finance", now).Change;
     }
 
     [Fact]
@@ -132,9 +140,13 @@ public partial class EventConventionTests
             typeof(ConnectorStatusChanged), typeof(ConnectorTransitionFlagged), typeof(DataTransferReceived), typeof(FirmwareStatusChanged),
             typeof(DiagnosticsStatusChanged), typeof(ChargePointMeterValuesRecorded), typeof(UnknownTransactionReported),
             typeof(TransactionStarted), typeof(MeterValuesRecorded), typeof(TransactionStopped), typeof(TransactionAnomalyDetected),
+            typeof(TransactionPriced), typeof(TransactionRepriced),
         ], ignoreOrder: true);
     }
 
     [GeneratedRegex("(?<=[a-z0-9])([A-Z])")]
     private static partial Regex SnakeCase();
+
+    [GeneratedRegex("^[A-Z][A-Za-z]*ed((To|From|On|For)[A-Z][A-Za-z]*)?$")]
+    private static partial Regex PastTense();
 }

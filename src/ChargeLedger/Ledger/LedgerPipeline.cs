@@ -47,7 +47,8 @@ public sealed class LedgerPipeline(LedgerWriter writer, LedgerStore store)
         }
     }
 
-    private static bool IsConflict(Exception? ex)
+    /// <summary>Another writer got to the stream first (expected version), or a racing duplicate start.</summary>
+    internal static bool IsConflict(Exception? ex)
     {
         for (; ex is not null; ex = ex.InnerException)
         {

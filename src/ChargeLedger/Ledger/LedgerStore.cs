@@ -2,6 +2,7 @@ using ChargeLedger.ChargePoints;
 using ChargeLedger.IdTags;
 using ChargeLedger.Shared;
 using ChargeLedger.Stations;
+using ChargeLedger.Tariffs;
 using ChargeLedger.Transactions;
 using JasperFx.Events;
 using System.Collections.Concurrent;
@@ -69,6 +70,86 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
         return new TransactionEntry(state, lastHash);
     }
 
+    /// <summary>
+    /// A transaction with what pricing needs: its state, the readings of its energy register (every MeterValues and the
+    /// stop's transactionData) and, when stopped, the station (time zone, tariff assignments), the connector's status
+    /// reports made during the session and the tariff to price it with: <paramref name="tariffId"/>, or else the one
+    /// priced with before, or else the one assigned to the station at the session's start.
+    /// </summary>
+    public async Task<PricingInputs> LoadPricingInputsAsync(string transactionId, string? tariffId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(StreamKeys.Transaction(transactionId), token: cancellationToken);
+        var state = Fold(events, Transaction.Fold, (t, v) => t with { Version = v });
+        if (state is null)
+        {
+            return PricingInputs.None;
+        }
+
+        var record = new TransactionRecord(state, events[^1].Headers?.GetValueOrDefault(HashChain.HashHeader)?.ToString() ?? "",
+            [.. MeterReadings.EnergyRegister(events.Select(e => e.Data).SelectMany(d => d switch
+            {
+                MeterValuesRecorded m => m.Samples,
+                TransactionStopped s => s.TransactionData,
+                _ => [],
+            }))]);
+        if (!state.IsStopped)
+        {
+            return new PricingInputs(record, null, [], null);
+        }
+
+        var started = events.First(e => e.Data is TransactionStarted).Sequence;
+        var stopped = events.First(e => e.Data is TransactionStopped).Sequence;
+        var station = LoadStationAsync(state.StationId, cancellationToken);
+        var statuses = LoadStatusChangesAsync(state.ChargePointId, state.ConnectorId, started, stopped, cancellationToken);
+        await Task.WhenAll(station, statuses);
+        var chosen = tariffId ?? state.Pricing?.TariffId ?? (await station)?.TariffAt(state.StartedAt)?.TariffId;
+        var tariff = chosen is null ? null : await LoadTariffAsync(chosen, cancellationToken);
+        return new PricingInputs(record, await station, await statuses, tariff);
+    }
+
+    /// <summary>
+    /// The connector's status reports recorded between the start and the stop. A charge point sends its messages in order
+    /// (one CALL at a time), so the reports made during the session lie between the two in the store's sequence; reading
+    /// by sequence keeps a re-rating on exactly the reports the first pricing saw.
+    /// Sequence and version grow together within a stream, so the read walks the charge point's stream index
+    /// (stream_id, version) backwards from its newest event to the last one before the start, and then forwards over that
+    /// tail only: its cost is the events recorded since the session began (a handful when pricing runs right after the
+    /// stop), not the charge point's whole history.
+    /// </summary>
+    private async Task<IReadOnlyList<ChargingStateChange>> LoadStatusChangesAsync(string chargePointId, int connectorId, long afterSequence,
+        long beforeSequence, CancellationToken cancellationToken)
+    {
+        var events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
+        await using var command = dataSource.CreateCommand(
+            $"""
+            select e.data ->> 'statusAt', e.data ->> 'status'
+            from {events} e
+            where e.stream_id = $1
+              and e.version > coalesce((select b.version from {events} b where b.stream_id = $1 and b.seq_id <= $2 order by b.version desc limit 1), 0)
+              and e.seq_id < $3 and e.type = $4 and (e.data ->> 'connectorId')::int = $5
+            order by e.version
+            """);
+        command.Parameters.AddWithValue(StreamKeys.ChargePoint(chargePointId));
+        command.Parameters.AddWithValue(afterSequence);
+        command.Parameters.AddWithValue(beforeSequence);
+        command.Parameters.AddWithValue(StatusChangedEventName);
+        command.Parameters.AddWithValue(connectorId);
+        var changes = new List<ChargingStateChange>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            changes.Add(new ChargingStateChange(
+                DateTimeOffset.Parse(reader.GetString(0), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal),
+                reader.GetString(1) == nameof(ConnectorStatus.Charging)));
+        }
+
+        return changes;
+    }
+
+    private static readonly string StatusChangedEventName =
+        LedgerRegistration.EventTypes.Single(t => t.Type == typeof(ConnectorStatusChanged)).Name;
+
     /// <summary>Reads an idTag from its stream, always fresh, and remembers the answer for a following start.</summary>
     public async Task<IdTag?> LoadIdTagAsync(string idTag, CancellationToken cancellationToken)
     {
@@ -116,6 +197,13 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
         await using var session = store.QuerySession();
         var events = await session.Events.FetchStreamAsync(StreamKeys.Station(stationId), token: cancellationToken);
         return Fold(events, Station.Fold, (s, v) => s with { Version = v });
+    }
+
+    public async Task<TariffHistory> LoadTariffAsync(string tariffId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(StreamKeys.Tariff(tariffId), token: cancellationToken);
+        return new TariffHistory(tariffId, [.. events.Select(e => e.Data).OfType<TariffPublished>()], events.Count == 0 ? 0 : events[^1].Version);
     }
 
     /// <summary>An earlier identical start and the idTag, read in one round trip (a Marten batched query).</summary>

@@ -12,10 +12,13 @@ public static partial class StreamKeys
     public const string TransactionPrefix = "transaction:";
     public const string IdTagPrefix = "idtag:";
     public const string StationPrefix = "station:";
+    public const string TariffPrefix = "tariff:";
 
     public static string ChargePoint(string chargePointId) => ChargePointPrefix + chargePointId;
 
     public static string Station(string stationId) => StationPrefix + stationId;
+
+    public static string Tariff(string tariffId) => TariffPrefix + tariffId;
 
     /// <summary>OCPP 1.6 idTag is a CiString20: compared case-insensitively, so the key is upper-cased.</summary>
     public static string IdTag(string idTag) => IdTagPrefix + idTag.ToUpperInvariant();

@@ -15,13 +15,19 @@ public static class Validation
         return result.IsValid ? WolverineContinue.NoProblems : Problem(result);
     }
 
-    /// <summary>Field names as the JSON body spells them (camelCase), so clients can map each error to its field.</summary>
+    /// <summary>
+    /// Field names as the JSON body spells them (camelCase), so clients can map each error to its field; nested fields keep
+    /// their path ("elements[0].priceComponents[1].price").
+    /// </summary>
     public static ValidationProblemDetails Problem(ValidationResult result) =>
-        new(result.ToDictionary().ToDictionary(e => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(e.Key), e => e.Value))
+        new(result.ToDictionary().ToDictionary(e => CamelCasePath(e.Key), e => e.Value))
         {
             Status = StatusCodes.Status400BadRequest,
             Title = "The request is invalid",
         };
+
+    private static string CamelCasePath(string path) =>
+        string.Join('.', path.Split('.').Select(System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName));
 
     public static IResult Invalid(string field, string message) =>
         Results.Problem(new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ChargeLedger.Tariffs;
 
 namespace ChargeLedger.Transactions;
 
@@ -22,6 +23,9 @@ public sealed record Transaction(
     ImmutableHashSet<string> RecordedMeterValues,
     long Version)
 {
+    /// <summary>The effective pricing: the last TransactionPriced or TransactionRepriced; null until priced.</summary>
+    public PricingResult? Pricing { get; init; }
+
     public static Transaction Create(TransactionStarted e) =>
         new(e.TransactionId, e.OcppTransactionId, e.ChargePointId, e.StationId, e.ConnectorId, e.IdTag, e.MeterStartWh,
             e.StartedAt, e.MeterStartWh, e.StartedAt, false, null, null, null, false, [], 0);
@@ -41,6 +45,10 @@ public sealed record Transaction(
     public Transaction Apply(TransactionAnomalyDetected e) =>
         e.Kind == TransactionAnomaly.SupersededWithoutStop ? this with { IsSuperseded = true } : this;
 
+    public Transaction Apply(TransactionPriced e) => this with { Pricing = e.Pricing };
+
+    public Transaction Apply(TransactionRepriced e) => this with { Pricing = e.Pricing };
+
     public bool IsOpen => !IsStopped && !IsSuperseded;
 
     public static Transaction? Advance(Transaction? state, object @event)
@@ -52,6 +60,8 @@ public sealed record Transaction(
             (_, MeterValuesRecorded e) => state.Apply(e),
             (_, TransactionStopped e) => state.Apply(e),
             (_, TransactionAnomalyDetected e) => state.Apply(e),
+            (_, TransactionPriced e) => state.Apply(e),
+            (_, TransactionRepriced e) => state.Apply(e),
             _ => state,
         };
         return next is null ? null : next with { Version = (state?.Version ?? 0) + 1 };

@@ -89,8 +89,35 @@ public sealed class LedgerHost(PostgresServer server) : IAsyncLifetime
     public Uri OcppUri(string chargePointId) =>
         new UriBuilder(BaseAddress) { Scheme = "ws", Path = "/ocpp/" + chargePointId }.Uri;
 
-    /// <summary>Waits (bounded) until every async projection has caught up with the event store's high-water mark.</summary>
-    public Task WaitForProjectionsAsync() => Store.WaitForNonStaleProjectionDataAsync(ProjectionTimeout);
+    /// <summary>
+    /// Waits (bounded) until every async projection and subscription has caught up with the event store: the pricing
+    /// subscription appends TransactionPriced after the projections may already have caught up, so this repeats until
+    /// no progression row is behind the newest event.
+    /// </summary>
+    public async Task WaitForProjectionsAsync()
+    {
+        var deadline = DateTime.UtcNow + ProjectionTimeout;
+        var schema = Store.Options.Events.DatabaseSchemaName;
+        var dataSource = Services.GetRequiredService<Npgsql.NpgsqlDataSource>();
+        while (true)
+        {
+            await Store.WaitForNonStaleProjectionDataAsync(ProjectionTimeout);
+            await using var command = dataSource.CreateCommand(
+                $"select count(*) from {schema}.mt_event_progression where name <> 'HighWaterMark' " +
+                $"and last_seq_id < (select coalesce(max(seq_id), 0) from {schema}.mt_events)");
+            if ((long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))! == 0)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("Projections and subscriptions did not catch up with the event store.");
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken); // a poll interval, not a wait for luck
+        }
+    }
 
     public async Task<IReadOnlyList<IEvent>> StreamAsync(string streamKey)
     {

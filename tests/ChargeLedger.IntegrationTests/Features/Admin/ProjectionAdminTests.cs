@@ -57,7 +57,8 @@ public sealed class ProjectionAdminTests(GatedHost fixture)
         rows.EnumerateArray().Select(r => r.GetProperty("name").GetString())
             .ShouldBe([ChargePointStatusProjection.ProjectionName, GateProjection.ProjectionName, TransactionProjection.ProjectionName,
                 global::ChargeLedger.Projections.Energy.EnergyProjection.ProjectionName,
-                global::ChargeLedger.Projections.Uptime.UptimeTransitionProjection.ProjectionName], ignoreOrder: true);
+                global::ChargeLedger.Projections.Uptime.UptimeTransitionProjection.ProjectionName,
+                global::ChargeLedger.Projections.Billing.CdrProjection.ProjectionName], ignoreOrder: true);
         foreach (var row in rows.EnumerateArray())
         {
             row.GetProperty("lifecycle").GetString().ShouldBe("Async");

@@ -30,13 +30,15 @@ public sealed class AuditVerifyTests(PostgresServer server, LedgerHost host)
     /// A completed transaction: started (v1), meter values (v2), stopped (v3); each at its own start time, as a start
     /// identical to an earlier one is a replay of it. Returns its id and stream key.
     /// </summary>
-    private static async Task<(string Id, string Stream, int OcppId)> CompletedTransactionAsync(FakeChargePoint cp, string chargePointId, string idTag, int connectorId)
+    /// <summary>Start, meter values, stop and (waited for) the pricing: versions 1-4 of a transaction stream.</summary>
+    private async Task<(string Id, string Stream, int OcppId)> CompletedTransactionAsync(FakeChargePoint cp, string chargePointId, string idTag, int connectorId)
     {
         var at = Scenarios.SessionStart.AddHours(Interlocked.Increment(ref _sessions));
         var started = await cp.StartTransactionAsync(idTag, connectorId: connectorId, meterStart: 1000, at: at);
         await cp.MeterValuesAsync(started.TransactionId, 1500, started.StartedAt.AddMinutes(5), connectorId);
         await cp.StopTransactionAsync(started.TransactionId, 2000, started.StartedAt.AddMinutes(10));
         var id = StreamKeys.TransactionId(chargePointId, started.TransactionId);
+        (await host.PricedStreamAsync(id)).Count.ShouldBe(4);
         return (id, StreamKeys.Transaction(id), started.TransactionId);
     }
 
@@ -70,26 +72,26 @@ public sealed class AuditVerifyTests(PostgresServer server, LedgerHost host)
             "update chargeledger.mt_events set headers = jsonb_set(headers, '{previousHash}', to_jsonb(repeat('0', 64))) where stream_id = $1 and version = 2",
             editedHeader.Stream)).ShouldBe(1);
         (await server.ExecuteAsSuperuserAsync(host, "delete from chargeledger.mt_events where stream_id = $1 and version = 2", deletedMiddle.Stream)).ShouldBe(1);
-        (await server.ExecuteAsSuperuserAsync(host, "delete from chargeledger.mt_events where stream_id = $1 and version = 3", deletedLast.Stream)).ShouldBe(1);
+        (await server.ExecuteAsSuperuserAsync(host, "delete from chargeledger.mt_events where stream_id = $1 and version = 4", deletedLast.Stream)).ShouldBe(1);
 
         var report = await api.GetJsonAsync(Path);
 
         report.GetProperty("intact").GetBoolean().ShouldBeFalse();
         report.GetProperty("broken").GetInt64().ShouldBeGreaterThanOrEqualTo(4);
         report.GetProperty("streams").GetInt64().ShouldBeGreaterThanOrEqualTo(5);
-        report.GetProperty("events").GetInt64().ShouldBeGreaterThanOrEqualTo(13);
+        report.GetProperty("events").GetInt64().ShouldBeGreaterThanOrEqualTo(18);
         var breaks = report.GetProperty("breaks").EnumerateArray().ToDictionary(b => b.GetProperty("stream").GetString()!, b => b);
         breaks.ShouldNotContainKey(intact.Stream);
         ShouldBreak(breaks[editedData.Stream], 3, stoppedSequence, ChainBreakReasons.HashMismatch);
         ShouldBreak(breaks[editedHeader.Stream], 2, headerSequence, ChainBreakReasons.PreviousHashMismatch);
         breaks[editedHeader.Stream].GetProperty("stored").GetString().ShouldBe(new string('0', 64));
         ShouldBreak(breaks[deletedMiddle.Stream], 2, afterDeletedSequence, ChainBreakReasons.MissingVersion);
-        ShouldBreak(breaks[deletedLast.Stream], 3, null, ChainBreakReasons.MissingTail);
-        breaks[deletedLast.Stream].GetProperty("stored").GetString().ShouldBe("last event is version 2");
+        ShouldBreak(breaks[deletedLast.Stream], 4, null, ChainBreakReasons.MissingTail);
+        breaks[deletedLast.Stream].GetProperty("stored").GetString().ShouldBe("last event is version 3");
 
         var one = await api.GetJsonAsync($"{Path}?transactionId={editedData.OcppId}");
         one.GetProperty("streams").GetInt64().ShouldBe(1);
-        one.GetProperty("events").GetInt64().ShouldBe(3);
+        one.GetProperty("events").GetInt64().ShouldBe(4);
         ShouldBreak(one.GetProperty("breaks").EnumerateArray().ShouldHaveSingleItem(), 3, stoppedSequence, ChainBreakReasons.HashMismatch);
         (await api.GetJsonAsync($"{Path}?transactionId={intact.Id}")).GetProperty("broken").GetInt64().ShouldBe(0);
     }
@@ -133,7 +135,7 @@ public sealed class AuditVerifyTests(PostgresServer server, LedgerHost host)
         var idTag = await host.IssuedIdTagAsync();
         var intact = await CompletedTransactionAsync(cp, credentials.Id, idTag, 1);
         var tampered = await CompletedTransactionAsync(cp, credentials.Id, idTag, 1);
-        await server.ExecuteAsSuperuserAsync(host, "delete from chargeledger.mt_events where stream_id = $1 and version = 3", tampered.Stream);
+        await server.ExecuteAsSuperuserAsync(host, "delete from chargeledger.mt_events where stream_id = $1 and version = 4", tampered.Stream);
 
         var good = await AuditCommandAsync("--transaction", intact.Id);
         var bad = await AuditCommandAsync("--transaction", tampered.Id);
@@ -141,9 +143,9 @@ public sealed class AuditVerifyTests(PostgresServer server, LedgerHost host)
         var unknown = await AuditCommandAsync("--transaction", $"{credentials.Id}:2146999999");
 
         good.ExitCode.ShouldBe(0, good.Describe());
-        good.StdOut.ShouldContain("INTACT: 1 streams, 3 events checked, 0 broken", Case.Sensitive, good.Describe());
+        good.StdOut.ShouldContain("INTACT: 1 streams, 4 events checked, 0 broken", Case.Sensitive, good.Describe());
         bad.ExitCode.ShouldNotBe(0, bad.Describe());
-        bad.StdOut.ShouldContain($"BROKEN {tampered.Stream} at version 3 (sequence -): {ChainBreakReasons.MissingTail}", Case.Sensitive, bad.Describe());
+        bad.StdOut.ShouldContain($"BROKEN {tampered.Stream} at version 4 (sequence -): {ChainBreakReasons.MissingTail}", Case.Sensitive, bad.Describe());
         all.ExitCode.ShouldNotBe(0, all.Describe());
         all.StdOut.ShouldContain($"BROKEN {tampered.Stream}", Case.Sensitive, all.Describe());
         all.StdOut.ShouldNotContain($"BROKEN {intact.Stream} ", Case.Sensitive, all.Describe());

@@ -58,12 +58,14 @@ public sealed class MigrationDriftTests(PostgresServer server, LedgerHost host)
         {
             await cp.MeterValuesAsync(started.TransactionId, 1500, started.StartedAt.AddMinutes(5));
             await cp.StopTransactionAsync(started.TransactionId, 2000, started.StartedAt.AddMinutes(10));
+            await host.PricedStreamAsync(StreamKeys.TransactionId(credentials.Id, started.TransactionId));
             await cp.MeterValuesAsync(started.TransactionId, 2000, started.StartedAt.AddMinutes(9));
         }
 
         var streamKey = StreamKeys.Transaction(StreamKeys.TransactionId(credentials.Id, started.TransactionId));
         var before = await LinksAsync(streamKey);
-        before.Select(l => l.EventTypeName).ShouldBe(["transaction_started", "meter_values_recorded", "transaction_stopped", "meter_values_recorded"]);
+        before.Select(l => l.EventTypeName).ShouldBe(
+            ["transaction_started", "meter_values_recorded", "transaction_stopped", "transaction_priced", "meter_values_recorded"]);
         HashChain.FirstBrokenLink(streamKey, before).ShouldBeNull();
 
         await ExecuteAsSuperuserAsync(
@@ -83,6 +85,7 @@ public sealed class MigrationDriftTests(PostgresServer server, LedgerHost host)
         var started = await cp.StartTransactionAsync(await host.IssuedIdTagAsync(), meterStart: 1000);
         await cp.MeterValuesAsync(started.TransactionId, 1500, started.StartedAt.AddMinutes(5));
         await cp.StopTransactionAsync(started.TransactionId, 2000, started.StartedAt.AddMinutes(10));
+        await host.PricedStreamAsync(StreamKeys.TransactionId(credentials.Id, started.TransactionId));
         var streamKey = StreamKeys.Transaction(StreamKeys.TransactionId(credentials.Id, started.TransactionId));
         var links = await LinksAsync(streamKey);
         HashChain.FirstBrokenLink(streamKey, links).ShouldBeNull();
