@@ -35,6 +35,11 @@ public static class ProjectionRegistration
         options.Projections.Add<CdrProjection>(ProjectionLifecycle.Async);
         options.Schema.For<CdrView>().Index(x => x.LocalStartDay);
 
+        // The daemon looks for new events every 250 ms when busy but backs off to 1 s when a poll finds little; with
+        // charging traffic arriving in waves that back-off alone put the lag just over 1 s (p99 1.1 s at 1,500 calls/s).
+        // A poll is one cheap query on mt_events' sequence.
+        options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(250);
+
         // A projection that cannot apply an event stops and says so rather than skipping it (STYLE.md, RELIABILITY E7).
         options.Projections.Errors.SkipApplyErrors = false;
         options.Projections.Errors.SkipSerializationErrors = false;

@@ -17,7 +17,9 @@ namespace ChargeLedger.Transactions;
 public sealed class TransactionPricingSubscription : BatchSubscription
 {
     public const string SubscriptionNameValue = "TransactionPricing";
-    private const int Parallelism = 4;
+    // Pricing is background work sharing two cores with the OCPP path: at 4 in parallel the burst of pricing after a
+    // wave of stops pushed StopTransaction's p99 from ~45 to ~150 ms at 1,550 calls/s; 2 keeps up with ~200 stops/s.
+    private const int Parallelism = 2;
 
     private readonly IServiceProvider _services;
 
