@@ -72,6 +72,7 @@ static async Task RunDemoAsync(DemoOptions options, CancellationTokenSource stop
 
     await provisioning.WaitForHostAsync(ct);
     await provisioning.EnsureStationAsync(options.StationId, ct);
+    await provisioning.EnsureTariffAsync(options.StationId, ct);
     // A tag charges at one connector at a time; with fewer tags than busy connectors some wait their turn.
     var idTags = Enumerable.Range(1, Math.Clamp(options.ChargePoints, 4, 20))
         .Select(i => string.Create(CultureInfo.InvariantCulture, $"SIM-TAG-{i:00}"))

@@ -64,6 +64,53 @@ public sealed class Provisioning(HttpClient http, Action<string> log)
     }
 
     /// <summary>
+    /// Publishes the demo tariff and assigns it to the station the first time only (each publication of an id is a new
+    /// version, so reruns must not publish again), so the demo's sessions come out priced, not at zero.
+    /// </summary>
+    public async Task EnsureTariffAsync(string stationId, CancellationToken ct)
+    {
+        const string TariffId = "T-DEMO";
+        using (var existing = await http.GetAsync(new Uri($"api/tariffs/{TariffId}", UriKind.Relative), ct))
+        {
+            if (existing.IsSuccessStatusCode)
+            {
+                log($"tariff {TariffId} already published");
+                return;
+            }
+        }
+
+        var tariff = new
+        {
+            id = TariffId, currency = "EUR",
+            elements = new object[]
+            {
+                new { priceComponents = new[] { new { type = "ENERGY", price = 0.39m, vatPercent = 19m, stepSize = 1 } },
+                      restrictions = new { startTime = "07:00", endTime = "22:00" } },
+                new { priceComponents = new[] { new { type = "ENERGY", price = 0.29m, vatPercent = 19m, stepSize = 1 } } },
+                new { priceComponents = new object[]
+                {
+                    new { type = "FLAT", price = 0.50m, vatPercent = 19m },
+                    new { type = "PARKING_TIME", price = 6.00m, vatPercent = 19m, stepSize = 60 },
+                } },
+            },
+        };
+        using var published = await PostAsync("api/tariffs", tariff, ct);
+        if (!published.IsSuccessStatusCode)
+        {
+            throw await UnexpectedAsync("POST /api/tariffs", published, ct);
+        }
+
+        using var assigned = await http.PutAsJsonAsync(new Uri($"api/stations/{stationId}/tariff", UriKind.Relative),
+            new { tariffId = TariffId, validFrom = "2020-01-01T00:00:00Z" }, ct);
+        if (!assigned.IsSuccessStatusCode)
+        {
+            throw await UnexpectedAsync($"PUT /api/stations/{stationId}/tariff", assigned, ct);
+        }
+
+        log($"tariff {TariffId} published and assigned to {stationId}");
+    }
+
+    /// <summary>
     /// Registers <paramref name="preferredId"/> with a password derived from the API key and the id, so a second demo
     /// run with the same key finds its charge points again (the API answers 200 for an identical registration) instead
     /// of piling up new ones; a suffixed id is used when the id exists with a password we cannot know.
