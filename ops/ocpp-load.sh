@@ -32,45 +32,10 @@ while [[ $# -gt 0 ]]; do
 done
 
 log() { printf '\n==> ocpp-load: %s\n' "$*" >&2; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-work=$(mktemp -d /var/tmp/chargeledger-load.XXXXXX)
-chmod 755 "$work"
-host_pid=""
-cleanup() {
-  [[ -n $host_pid ]] && kill "$host_pid" 2>/dev/null && wait "$host_pid" 2>/dev/null || true
-  CHARGELEDGER_DATA=$work/pg CHARGELEDGER_PG_PORT=$pg_port ops/local-postgres.sh stop >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-pg_port=$(free_port)
-trap cleanup EXIT
-
-log "PostgreSQL (throwaway cluster on port $pg_port)"
-CHARGELEDGER_PG_BINDIR=$(ops/ensure-postgres.sh | tail -n 1)
-export CHARGELEDGER_PG_BINDIR
-export CHARGELEDGER_DATA=$work/pg CHARGELEDGER_PG_PORT=$pg_port
-ops/local-postgres.sh start >&2
-connection=$(ops/local-postgres.sh url)
-
-log "building the host (Release, Wolverine static code generation)"
-host_dll=$(ops/build-host.sh | tail -n 1)
-
-http_port=$(free_port)
-base=http://127.0.0.1:$http_port
-admin_key=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
-password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | cut -c1-24)
-log "host on $base"
-ConnectionStrings__Marten=$connection \
-  ChargeLedger__ApiKeys__load__Key=$admin_key ChargeLedger__ApiKeys__load__Roles__0=admin \
-  Logging__LogLevel__Default=Warning Logging__LogLevel__ChargeLedger=Warning ChargeLedger__CodeGeneration=Static \
-  dotnet "$host_dll" --urls "$base" >"$work/host.log" 2>&1 &
-host_pid=$!
-for _ in $(seq 1 120); do
-  curl -sf "$base/health/ready" >/dev/null 2>&1 && break
-  kill -0 "$host_pid" 2>/dev/null || { cat "$work/host.log" >&2; echo "host exited" >&2; exit 1; }
-  sleep 0.5
-done
-curl -sf "$base/health/ready" >/dev/null || { tail -50 "$work/host.log" >&2; echo "host not ready after 60 s" >&2; exit 1; }
+# shellcheck source=ops/lib/bench-host.sh
+source ops/lib/bench-host.sh
+bench_host_start chargeledger-load
 
 log "provisioning $cps charge points"
 ops/provision-load.sh "$base" "$admin_key" "$cps" "$password"

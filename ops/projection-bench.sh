@@ -27,46 +27,11 @@ while [[ $# -gt 0 ]]; do
 done
 
 log() { printf '\n==> projection-bench: %s\n' "$*" >&2; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-work=$(mktemp -d /var/tmp/chargeledger-pbench.XXXXXX)
-chmod 755 "$work"
-host_pid=""; sampler_pid=""
-pg_port=$(free_port)
-cleanup() {
-  [[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null || true
-  [[ -n $host_pid ]] && kill "$host_pid" 2>/dev/null && wait "$host_pid" 2>/dev/null || true
-  CHARGELEDGER_DATA=$work/pg CHARGELEDGER_PG_PORT=$pg_port ops/local-postgres.sh stop >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-log "PostgreSQL (throwaway cluster on port $pg_port)"
-CHARGELEDGER_PG_BINDIR=$(ops/ensure-postgres.sh | tail -n 1)
-export CHARGELEDGER_PG_BINDIR
-export CHARGELEDGER_DATA=$work/pg CHARGELEDGER_PG_PORT=$pg_port
-ops/local-postgres.sh start >&2
-connection=$(ops/local-postgres.sh url)
-
-log "building the host (Release, Wolverine static code generation)"
-host_dll=$(ops/build-host.sh | tail -n 1)
-
-http_port=$(free_port)
-base=http://127.0.0.1:$http_port
-admin_key=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
-password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | cut -c1-24)
-log "host on $base"
-ConnectionStrings__Marten=$connection \
-  ChargeLedger__ApiKeys__bench__Key=$admin_key ChargeLedger__ApiKeys__bench__Roles__0=admin \
-  Logging__LogLevel__Default=Warning Logging__LogLevel__ChargeLedger=Warning ChargeLedger__CodeGeneration=Static \
-  dotnet "$host_dll" --urls "$base" >"$work/host.log" 2>&1 &
-host_pid=$!
-for _ in $(seq 1 120); do
-  curl -sf "$base/health/ready" >/dev/null 2>&1 && break
-  kill -0 "$host_pid" 2>/dev/null || { cat "$work/host.log" >&2; echo "host exited" >&2; exit 1; }
-  sleep 0.5
-done
-curl -sf "$base/health/ready" >/dev/null || { tail -50 "$work/host.log" >&2; echo "host not ready after 60 s" >&2; exit 1; }
+# shellcheck source=ops/lib/bench-host.sh
+source ops/lib/bench-host.sh
+bench_host_start chargeledger-pbench
+sampler_pid=""
 
 log "provisioning $cps charge points and a tariff for their station"
 ops/provision-load.sh "$base" "$admin_key" "$cps" "$password"
@@ -102,11 +67,12 @@ PY
 log "lag: $cps charge points at $rate calls/s for $lag_duration s, sampling the projections 4x/s"
 sample_lag >"$work/lag.jsonl" &
 sampler_pid=$!
+extra_pid=$sampler_pid
 set +e
 "${client[@]}" -r "$rate" -d "$lag_duration" >"$work/lag-client.json"
 lag_client_status=$?
 set -e
-kill "$sampler_pid" 2>/dev/null || true; wait "$sampler_pid" 2>/dev/null || true; sampler_pid=""
+kill "$sampler_pid" 2>/dev/null || true; wait "$sampler_pid" 2>/dev/null || true; sampler_pid=""; extra_pid=""
 
 # ---- 2. fill to N events, then rebuild --------------------------------------------------------------------------
 psql_count() {

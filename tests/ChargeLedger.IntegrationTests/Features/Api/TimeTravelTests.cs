@@ -25,11 +25,12 @@ public sealed class TimeTravelTests(LedgerHost host)
         await cp.MeterValuesAsync(started.TransactionId, 1400, started.StartedAt.AddMinutes(5));
         await cp.StopTransactionAsync(started.TransactionId, 1900, started.StartedAt.AddMinutes(10));
         var transactionId = StreamKeys.TransactionId(credentials.Id, started.TransactionId);
-        var events = await host.StreamAsync(StreamKeys.Transaction(transactionId));
+        var events = await host.PricedStreamAsync(transactionId); // pricing appends version 4 in the background
         var api = host.Api(Roles.Developer);
 
         var atStart = await api.GetJsonAsync($"/api/transactions/{transactionId}/state?at={At(events[0].Timestamp)}");
         var afterMeterValues = await api.GetJsonAsync($"/api/transactions/{transactionId}/state?at={At(events[1].Timestamp)}");
+        var atStop = await api.GetJsonAsync($"/api/transactions/{transactionId}/state?at={At(events[2].Timestamp)}");
         var now = await api.GetJsonAsync($"/api/transactions/{transactionId}/state");
 
         atStart.GetProperty("version").GetInt64().ShouldBe(1);
@@ -38,7 +39,9 @@ public sealed class TimeTravelTests(LedgerHost host)
         afterMeterValues.GetProperty("version").GetInt64().ShouldBe(2);
         afterMeterValues.GetProperty("lastRegisterWh").GetInt64().ShouldBe(1400);
         afterMeterValues.GetProperty("isStopped").GetBoolean().ShouldBeFalse();
-        now.GetProperty("version").GetInt64().ShouldBe(3);
+        atStop.GetProperty("version").GetInt64().ShouldBe(3);
+        atStop.GetProperty("isStopped").GetBoolean().ShouldBeTrue();
+        now.GetProperty("version").GetInt64().ShouldBe(4);
         now.GetProperty("isStopped").GetBoolean().ShouldBeTrue();
         now.GetProperty("meterStopWh").GetInt64().ShouldBe(1900);
         (await api.GetAsync($"/api/transactions/{transactionId}/state?at={At(events[0].Timestamp.AddSeconds(-1))}", Ct)).StatusCode
