@@ -120,7 +120,9 @@ public sealed class ProjectionFailureTests(PostgresServer server, FailingProject
         resumed.GetProperty("error").ValueKind.ShouldBe(JsonValueKind.Null);
         (await Host.Api(Roles.Operator).GetJsonAsync($"/api/chargepoints/{b.Id}")).GetProperty("connectors")[0].GetProperty("status").GetString()
             .ShouldBe("Faulted");
-        (await Host.Api(null).GetJsonAsync("/health")).GetProperty("status").GetString().ShouldBe("Healthy");
+        // Uptime reads the same event type and was stopped by it too; it resumes on its own retry, maybe a little later.
+        await Eventually.ReturnsAsync(async () => (await Host.Api(null).GetJsonAsync("/health")).GetProperty("status").GetString(),
+            s => s == "Healthy", "every projection stopped by the event resumes once it is repaired");
         StoppedGauge(Host).ShouldBe(0);
     }
 
