@@ -70,7 +70,8 @@ public sealed class ProjectionFailureTests(PostgresServer server, FailingProject
 
         var stopped = await Eventually.ReturnsAsync(
             async () => Row(await developer.GetJsonAsync("/api/admin/projections"), ChargePointStatusProjection.ProjectionName),
-            row => row.GetProperty("state").GetString() == ProjectionAdminEndpoints.Stopped, "ChargePointStatus is reported stopped");
+            row => row.GetProperty("state").GetString() == ProjectionAdminEndpoints.Stopped && row.GetProperty("error").ValueKind == JsonValueKind.Object,
+            "ChargePointStatus is reported stopped with the error that stopped it"); // between the failure and its record it is briefly "stopped" without one
         var transactions = await Eventually.ReturnsAsync(
             async () => Row(await developer.GetJsonAsync("/api/admin/projections"), TransactionProjection.ProjectionName),
             row => row.GetProperty("lastProcessedSequence").GetInt64() >= faultedSequence, "the other projection carries on past the poison event");
