@@ -16,24 +16,12 @@ public static class EnergySamples
 {
     public const string PowerActiveImport = "Power.Active.Import";
 
-    /// <summary>10^15 Wh (1 TWh) or W: anything larger is a corrupt value, and the sums over a session stay far from overflow.</summary>
-    public const decimal MaxValue = 1_000_000_000_000_000m;
-
-    /// <summary>Energy.Active.Import.Register readings in Wh (Wh or kWh; the measurand and the unit Wh are the defaults), oldest first.</summary>
-    public static List<RegisterReading> Registers(IReadOnlyList<MeterSample> samples)
-    {
-        var readings = new List<RegisterReading>(samples.Count);
-        foreach (var s in samples)
-        {
-            if ((s.Measurand ?? MeterReadings.EnergyActiveImportRegister) == MeterReadings.EnergyActiveImportRegister && IsTotalAtOutlet(s)
-                && Parse(s, "Wh", "kWh") is { } wh)
-            {
-                readings.Add(new RegisterReading(s.Timestamp, wh));
-            }
-        }
-
-        return InTimeOrder(readings, r => r.At);
-    }
+    /// <summary>
+    /// Energy.Active.Import.Register readings in Wh as <see cref="MeterReadings.EnergyRegister"/> reads them (the same
+    /// reading pricing and the write side use), measured at the outlet, oldest first.
+    /// </summary>
+    public static List<RegisterReading> Registers(IReadOnlyList<MeterSample> samples) =>
+        InTimeOrder(MeterReadings.EnergyRegister(samples.Where(IsAtOutlet)).Select(r => new RegisterReading(r.Timestamp, r.Wh)).ToList(), r => r.At);
 
     /// <summary>Power.Active.Import readings in W (W or kW; an absent unit is taken as W), oldest first.</summary>
     public static List<PowerReading> Powers(IReadOnlyList<MeterSample> samples)
@@ -41,7 +29,7 @@ public static class EnergySamples
         var readings = new List<PowerReading>();
         foreach (var s in samples)
         {
-            if (s.Measurand == PowerActiveImport && IsTotalAtOutlet(s) && Parse(s, "W", "kW") is { } w)
+            if (s.Measurand == PowerActiveImport && IsAtOutlet(s) && s.Phase is null && (s.Format is null or "Raw") && Parse(s) is { } w)
             {
                 readings.Add(new PowerReading(s.Timestamp, w));
             }
@@ -50,19 +38,18 @@ public static class EnergySamples
         return InTimeOrder(readings, r => r.At);
     }
 
-    private static bool IsTotalAtOutlet(MeterSample s) =>
-        s.Phase is null && (s.Location is null or "Outlet") && (s.Format is null or "Raw");
+    private static bool IsAtOutlet(MeterSample s) => s.Location is null or "Outlet";
 
-    /// <summary>The value in the base unit, rounded half away from zero; null for another unit, an unparsable or an absurd value.</summary>
-    private static long? Parse(MeterSample s, string unit, string kiloUnit)
+    /// <summary>The power in W, rounded half away from zero; null for another unit, an unparsable or an absurd value.</summary>
+    private static long? Parse(MeterSample s)
     {
         if (!decimal.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
         {
             return null;
         }
 
-        var scaled = s.Unit is null || s.Unit == unit ? value : s.Unit == kiloUnit ? value * 1000m : (decimal?)null;
-        return scaled is { } v && Math.Abs(v) < MaxValue ? (long)Math.Round(v, MidpointRounding.AwayFromZero) : null;
+        var scaled = s.Unit is null or "W" ? value : s.Unit == "kW" ? value * 1000m : (decimal?)null;
+        return scaled is { } v && Math.Abs(v) < MeterReadings.MaxValue ? (long)Math.Round(v, MidpointRounding.AwayFromZero) : null;
     }
 
     /// <summary>Samples of one message usually come in time order; sort (stably) only when they do not.</summary>

@@ -9,9 +9,13 @@ public static class MeterReadings
 {
     public const string EnergyActiveImportRegister = "Energy.Active.Import.Register";
 
+    /// <summary>10^15 Wh (1 TWh) or W: anything larger is a corrupt value (and would not fit a long once scaled).</summary>
+    public const decimal MaxValue = 1_000_000_000_000_000m;
+
     /// <summary>
     /// Energy.Active.Import.Register readings in Wh: the measurand defaults to it when absent, the unit defaults to Wh
-    /// (OCPP 1.6 §7.43); per-phase values and signed (non-raw) values are left out.
+    /// (OCPP 1.6 §7.43); per-phase values, signed (non-raw) values and absurd values (beyond <see cref="MaxValue"/>)
+    /// are left out. The one reader of the register: the write side's checks, pricing and the energy report use it.
     /// </summary>
     public static IEnumerable<EnergyReading> EnergyRegister(IEnumerable<MeterSample> samples)
     {
@@ -38,7 +42,7 @@ public static class MeterReadings
                 "kWh" => value * 1000m,
                 _ => (decimal?)null,
             };
-            if (wh is { } w)
+            if (wh is { } w && Math.Abs(w) < MaxValue)
             {
                 yield return new EnergyReading(s.Timestamp, (long)Math.Round(w, MidpointRounding.AwayFromZero));
             }

@@ -226,6 +226,8 @@ public class RecordMeterValuesTests
     [InlineData("Energy.Active.Export.Register", "Wh", "10")]
     [InlineData("Energy.Active.Import.Register", "varh", "10")]
     [InlineData("Energy.Active.Import.Register", "Wh", "not-a-number")]
+    [InlineData("Energy.Active.Import.Register", "Wh", "1000000000000000")] // absurd: beyond 1 TWh
+    [InlineData("Energy.Active.Import.Register", "kWh", "99999999999999999999")] // would overflow a long once scaled
     public void other_measurands_units_and_unparseable_values_are_not_register_readings(string measurand, string unit, string value) =>
         MeterReadings.EnergyRegister([new MeterSample(Scenario.Now, value, measurand, null, unit, null, null, null)]).ShouldBeEmpty();
 }
