@@ -1,9 +1,11 @@
 using ChargeLedger.Access;
 using ChargeLedger.ChargePoints;
+using ChargeLedger.Gateways;
 using ChargeLedger.IdTags;
 using ChargeLedger.Ledger;
 using ChargeLedger.Stations;
 using ChargeLedger.Tariffs;
+using ChargeLedger.Telemetry;
 using ChargeLedger.Transactions;
 using FluentValidation;
 using Marten;
@@ -48,6 +50,9 @@ public static class LedgerRegistration
         (typeof(StationRegistered), "station_registered"),
         (typeof(TariffPublished), "tariff_published"),
         (typeof(TariffAssignedToStation), "tariff_assigned_to_station"),
+        (typeof(GatewayRegistered), "gateway_registered"),
+        (typeof(GatewayDevicesMapped), "gateway_devices_mapped"),
+        (typeof(TelemetryRecorded), "telemetry_recorded"),
     ];
 
     /// <summary>The write side's part of the Marten model: events, write-side documents and the transactionId sequence.</summary>

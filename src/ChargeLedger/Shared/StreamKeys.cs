@@ -13,12 +13,24 @@ public static partial class StreamKeys
     public const string IdTagPrefix = "idtag:";
     public const string StationPrefix = "station:";
     public const string TariffPrefix = "tariff:";
+    public const string GatewayPrefix = "gateway:";
+    public const string DevicePrefix = "device:";
+    public const string AlarmPrefix = "alarm:";
+    public const string AlarmRulePrefix = "alarmrule:";
 
     public static string ChargePoint(string chargePointId) => ChargePointPrefix + chargePointId;
 
     public static string Station(string stationId) => StationPrefix + stationId;
 
     public static string Tariff(string tariffId) => TariffPrefix + tariffId;
+
+    public static string Gateway(string gatewayId) => GatewayPrefix + gatewayId;
+
+    public static string Device(string deviceId) => DevicePrefix + deviceId;
+
+    public static string Alarm(string alarmId) => AlarmPrefix + alarmId;
+
+    public static string AlarmRule(string ruleId) => AlarmRulePrefix + ruleId;
 
     /// <summary>OCPP 1.6 idTag is a CiString20: compared case-insensitively, so the key is upper-cased.</summary>
     public static string IdTag(string idTag) => IdTagPrefix + idTag.ToUpperInvariant();
