@@ -45,6 +45,12 @@ public interface ITelemetryIngress
     /// <summary>Checks an MQTT CONNECT's username and password; null when unknown or wrong.</summary>
     ValueTask<GatewayIdentity?> AuthenticateAsync(string username, string password, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The gateway whose topic prefix the topic lies under (a whole-segment match), for messages taken from an external
+    /// broker, where the publisher's MQTT username is not visible; null when no gateway owns it.
+    /// </summary>
+    ValueTask<GatewayIdentity?> GatewayForTopicAsync(string topic, CancellationToken cancellationToken);
+
     Task<IngestOutcome> IngestAsync(NeuronMessage message, CancellationToken cancellationToken);
 
     Task RejectAsync(RejectedTelemetry rejected, CancellationToken cancellationToken);
