@@ -2,6 +2,7 @@ using ChargeLedger.Projections.Admin;
 using ChargeLedger.Projections.Billing;
 using ChargeLedger.Projections.ChargePointStatus;
 using ChargeLedger.Projections.Energy;
+using ChargeLedger.Projections.Grid;
 using ChargeLedger.Projections.Transactions;
 using ChargeLedger.Projections.Uptime;
 using JasperFx.Events.Projections;
@@ -34,6 +35,10 @@ public static class ProjectionRegistration
         // Billing: CDRs from TransactionPriced/TransactionRepriced; the report filters on the station-local start day.
         options.Projections.Add<CdrProjection>(ProjectionLifecycle.Async);
         options.Schema.For<CdrView>().Index(x => x.LocalStartDay);
+
+        // Grid import from station meters (issue 4): one document per meter and UTC day.
+        options.Projections.Add<GridMeterProjection>(ProjectionLifecycle.Async);
+        options.Schema.For<GridMeterDayView>().Index(x => x.DayStart).Index(x => x.StationId);
 
         // The daemon looks for new events every 250 ms when busy but backs off to 1 s when a poll finds little; with
         // charging traffic arriving in waves that back-off alone put the lag just over 1 s (p99 1.1 s at 1,500 calls/s).

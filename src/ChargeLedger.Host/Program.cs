@@ -6,6 +6,7 @@ using ChargeLedger.Ledger;
 using ChargeLedger.Ocpp.Gateway;
 using ChargeLedger.Projections;
 using ChargeLedger.Shared;
+using ChargeLedger.Telemetry;
 using ChargeLedger.Transactions;
 using JasperFx;
 using JasperFx.CodeGeneration;
@@ -71,6 +72,7 @@ public static class Program
 
         services.Configure<OcppOptions>(configuration.GetSection(OcppOptions.Section));
         services.Configure<LedgerWriterOptions>(configuration.GetSection("ChargeLedger:Ledger"));
+        services.Configure<TelemetryOptions>(configuration.GetSection(TelemetryOptions.Section));
         services.AddChargeLedgerWriteSide(configuration.GetValue("ChargeLedger:Security:PasswordIterations", PasswordHasher.DefaultIterations));
         services.AddOcppGateway();
 

@@ -66,6 +66,9 @@ public static class LedgerRegistration
         options.Schema.For<ChargePointCredential>();
         options.Schema.For<TransactionStartKey>();
         options.Schema.For<OpenTransactionIndex>().Index(x => x.ChargePointId);
+        options.Schema.For<GatewayAccount>();
+        options.Schema.For<TelemetryMessageKey>().Index(x => x.MeasuredAt);
+        options.Schema.For<TelemetryDeadLetter>().Index(x => x.ReceivedAt);
         options.Storage.ExtendedSchemaObjects.Add(
             new Sequence(new PostgresqlObjectName(options.DatabaseSchemaName, LedgerStore.TransactionIdSequence, SchemaUtils.IdentifierUsage.General)));
         return options;
@@ -85,6 +88,11 @@ public static class LedgerRegistration
         services.AddSingleton<IValidator<PublishTariff>, PublishTariff.Validator>();
         services.AddSingleton<IValidator<AssignTariff>, AssignTariff.Validator>();
         services.AddSingleton<IValidator<RepriceTransaction>, RepriceTransaction.Validator>();
+        services.AddSingleton<IValidator<RegisterGateway>, RegisterGateway.Validator>();
+        services.AddSingleton<IValidator<MapGatewayDevices>, MapGatewayDevices.Validator>();
+        services.AddSingleton<TelemetryIngestion>();
+        services.AddSingleton<ITelemetryIngress>(sp => sp.GetRequiredService<TelemetryIngestion>());
+        services.AddHostedService<TelemetryRetention>();
         return services;
     }
 }

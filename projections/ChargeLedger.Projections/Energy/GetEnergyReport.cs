@@ -76,6 +76,13 @@ public static class GetEnergyReportEndpoint
             return Results.Problem(Validation.Problem(validation));
         }
 
+        return Results.Ok(await BuildAsync(session, query, cancellationToken));
+    }
+
+    /// <summary>The report's rows for a valid query (also the grid report's delivered energy, at station level).</summary>
+    internal static async Task<IReadOnlyList<EnergyReportRow>> BuildAsync(IQuerySession session, EnergyReportQuery query, CancellationToken cancellationToken)
+    {
+        var (stationId, chargePointId) = (query.StationId, query.ChargePointId);
         var (lower, upper) = EnergyPeriods.UtcWindowForAnyZone(query.FromDate, query.ToDate);
         var sessions = session.Query<EnergySessionView>().Where(x => x.StartedAt < upper && x.LastAt >= lower);
         if (stationId is not null)
@@ -97,11 +104,11 @@ public static class GetEnergyReportEndpoint
             builder.Add(s);
         }
 
-        return Results.Ok(builder.Complete());
+        return builder.Complete();
     }
 
     /// <summary>Each station's IANA zone from its registration, read in one batched round trip.</summary>
-    private static async Task<Dictionary<string, DateTimeZone>> StationZonesAsync(IQuerySession session, IReadOnlyList<string> stationIds,
+    internal static async Task<Dictionary<string, DateTimeZone>> StationZonesAsync(IQuerySession session, IReadOnlyList<string> stationIds,
         CancellationToken cancellationToken)
     {
         var zones = new Dictionary<string, DateTimeZone>(StringComparer.Ordinal);

@@ -2,11 +2,14 @@ namespace ChargeLedger.Ledger;
 
 /// <summary>
 /// Events to append to one stream. <paramref name="ExpectedVersion"/> is the stream's version before the append;
-/// 0 starts a new stream (and fails if it exists). Chained streams (transactions) are sealed into a hash chain
-/// continuing from <paramref name="PreviousHash"/> ("" for a new stream).
+/// 0 starts a new stream (and fails if it exists); <see cref="AnyVersion"/> appends to the stream whatever its version,
+/// starting it when new (telemetry: samples of one device are facts in any order, no decision rests on the version).
+/// Chained streams (transactions) are sealed into a hash chain continuing from <paramref name="PreviousHash"/> ("" for a new stream).
 /// </summary>
 public sealed record StreamAppend(string StreamKey, long ExpectedVersion, IReadOnlyList<object> Events, string? PreviousHash = null)
 {
+    public const long AnyVersion = -1;
+
     public bool Chained => PreviousHash is not null;
 }
 

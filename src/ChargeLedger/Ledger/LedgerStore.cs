@@ -199,6 +199,13 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
         return Fold(events, Station.Fold, (s, v) => s with { Version = v });
     }
 
+    public async Task<Gateways.Gateway?> LoadGatewayAsync(string gatewayId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(StreamKeys.Gateway(gatewayId), token: cancellationToken);
+        return Fold(events, Gateways.Gateway.Fold, (g, v) => g with { Version = v });
+    }
+
     public async Task<TariffHistory> LoadTariffAsync(string tariffId, CancellationToken cancellationToken)
     {
         await using var session = store.QuerySession();

@@ -165,7 +165,11 @@ public sealed class LedgerWriter : IAsyncDisposable
                 events[i] = wrapped;
             }
 
-            if (append.ExpectedVersion == 0)
+            if (append.ExpectedVersion == StreamAppend.AnyVersion)
+            {
+                session.Events.Append(append.StreamKey, events);
+            }
+            else if (append.ExpectedVersion == 0)
             {
                 session.Events.StartStream(append.StreamKey, events);
             }
