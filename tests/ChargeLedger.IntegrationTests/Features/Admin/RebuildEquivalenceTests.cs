@@ -99,6 +99,18 @@ public sealed class RebuildEquivalenceTests(LedgerHost host)
                 await reconnected.StatusAsync(2, "Available", t0.AddMinutes(40));
             }
         }
+
+        // Station telemetry (issue 4): a meter over two UTC days with a reset, and a transformer.
+        var gateway = await host.RegisteredGatewayAsync(station);
+        await host.MappedDevicesAsync(gateway.Id,
+            TelemetryScenarios.Device("meter-1", "import_wh", LedgerHost.NewId("MTR"), "meter", "Energy.Active.Import.Register", "Wh"),
+            TelemetryScenarios.Device("trafo-1", "temp", LedgerHost.NewId("TR"), "transformer", "Temperature", "Celsius"));
+        var now = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-1).AddHours(22);
+        foreach (var (minutes, wh) in new[] { (0, 1000m), (40, 1800m), (70, 2500m), (95, 100m), (180, 900m) })
+        {
+            await host.IngestAsync(gateway, "meter-1", now.AddMinutes(minutes), ("import_wh", wh, null));
+            await host.IngestAsync(gateway, "trafo-1", now.AddMinutes(minutes), ("temp", 60m + minutes, null));
+        }
     }
 
     /// <summary>Each async projection and the tables it owns: its published documents' tables and any tables it adds itself.</summary>
