@@ -3,6 +3,7 @@ using ChargeLedger;
 using ChargeLedger.Access;
 using ChargeLedger.Host.Migrations;
 using ChargeLedger.Ledger;
+using ChargeLedger.Mqtt;
 using ChargeLedger.Ocpp.Gateway;
 using ChargeLedger.Projections;
 using ChargeLedger.Shared;
@@ -75,6 +76,7 @@ public static class Program
         services.Configure<TelemetryOptions>(configuration.GetSection(TelemetryOptions.Section));
         services.AddChargeLedgerWriteSide(configuration.GetValue("ChargeLedger:Security:PasswordIterations", PasswordHasher.DefaultIterations));
         services.AddOcppGateway();
+        services.AddChargeLedgerMqtt(configuration);
 
         services.AddMarten(opts =>
             {

@@ -54,6 +54,8 @@ public sealed class LedgerHost(PostgresServer server) : IAsyncLifetime
             ["urls"] = "http://127.0.0.1:0",
             ["ChargeLedger:Security:PasswordIterations"] = "1000",
             ["ChargeLedger:Ocpp:HeartbeatIntervalSeconds"] = "300",
+            // Hosts run side by side (one per collection): the embedded MQTT broker takes a free port too.
+            ["ChargeLedger:Mqtt:Port"] = "0",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var role in Roles.All)
