@@ -24,6 +24,7 @@ CHARGELEDGER_PG_BINDIR=$(ops/ensure-postgres.sh | tail -n 1); export CHARGELEDGE
 ops/local-postgres.sh start >/dev/null 2>&1
 export ConnectionStrings__Marten=$(ops/local-postgres.sh url)
 export ChargeLedger__ApiKeys__cs__Key=coldstart ChargeLedger__ApiKeys__cs__Roles__0=admin Logging__LogLevel__Default=Warning
+export ChargeLedger__Mqtt__Port=0 # the embedded broker on a free port (1883 may be taken by ops/run.sh)
 (cd tests/load/ocpp-load && { [[ -d node_modules/ocpp-rpc ]] || npm ci --silent --no-audit --no-fund; })
 
 # One Release build with the pre-generated code compiled in; Dynamic mode ignores it and compiles with Roslyn.

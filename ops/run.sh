@@ -49,6 +49,8 @@ if (( demo )); then dotnet build src/ChargeLedger.Simulator -c Release -nologo -
 export ConnectionStrings__Marten=$connection
 export ChargeLedger__ApiKeys__admin__Key=$admin_key ChargeLedger__ApiKeys__admin__Roles__0=admin
 export ChargeLedger__CodeGeneration=Static # README "Wolverine code generation"
+mqtt_port=${CHARGELEDGER_MQTT_PORT:-1883}
+export ChargeLedger__Mqtt__Port=$mqtt_port
 
 step "migrations"
 dotnet "$host_dll" migrations apply 2>&1 | grep -E 'Applied|up to date|rror' >&2 || true
@@ -79,6 +81,17 @@ fi
 api -o /dev/null -d '{"idTag":"SAMPLE-TAG","expiresAt":null,"parentIdTag":null}' "$base/api/idtags"
 sample_password=$(cat "$state/sample-chargepoint" 2>/dev/null || echo "(unknown: delete $state/sample-chargepoint and the charge point to reset)")
 
+# A sample station gateway (Neuron layout) with a meter and a transformer mapped, for mosquitto_pub or a real gateway.
+if [[ ! -s $state/sample-gateway ]]; then
+  password=$(api -d '{"id":"GW-SAMPLE","stationId":"ST-SAMPLE"}' "$base/api/gateways" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin).get("password",""))')
+  [[ -n $password ]] && { printf '%s\n' "$password" >"$state/sample-gateway"; chmod 600 "$state/sample-gateway"; }
+fi
+api -o /dev/null -X PUT -d '[{"node":"meter-1","tag":"import_wh","deviceId":"MTR-SAMPLE","kind":"meter","measurand":"Energy.Active.Import.Register","unit":"Wh","scale":1},
+  {"node":"trafo-1","tag":"temp","deviceId":"TR-SAMPLE","kind":"transformer","measurand":"Temperature","unit":"Celsius","scale":1}]' \
+  "$base/api/gateways/GW-SAMPLE/devices"
+gateway_password=$(cat "$state/sample-gateway" 2>/dev/null || echo "(unknown: delete $state/sample-gateway and the gateway to reset)")
+
 cat >&2 <<INFO
 
   ChargeLedger is running.
@@ -88,9 +101,12 @@ cat >&2 <<INFO
     OCPP 1.6J      ws://127.0.0.1:$port/ocpp/{chargePointId}   (subprotocol ocpp1.6, HTTP Basic)
     Admin API key  $admin_key
     Sample charge point  id CP-SAMPLE  password $sample_password  (idTag SAMPLE-TAG)
+    MQTT (embedded) mqtt://127.0.0.1:$mqtt_port   gateway GW-SAMPLE  password $gateway_password  topics /neuron/GW-SAMPLE/#
     PostgreSQL     $connection
 
   Try:  curl -H "Authorization: Bearer $admin_key" $base/api/chargepoints/CP-SAMPLE
+        mosquitto_pub -p $mqtt_port -i GW-SAMPLE -u GW-SAMPLE -P '$gateway_password' -q 1 -t /neuron/GW-SAMPLE/modbus/grp \
+          -m "{\"timestamp\":\$(date +%s%3N),\"node\":\"trafo-1\",\"group\":\"grp\",\"values\":{\"temp\":71}}"
 INFO
 
 if (( demo )); then

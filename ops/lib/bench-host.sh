@@ -33,6 +33,7 @@ bench_host_start() {
   host_dll=$(ops/build-host.sh | tail -n 1)
 
   http_port=$(free_port)
+  mqtt_port=$(free_port) # the embedded MQTT broker; never 1883, which a running ops/run.sh may hold
   base=http://127.0.0.1:$http_port
   admin_key=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
   password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | cut -c1-24)
@@ -40,6 +41,7 @@ bench_host_start() {
   ConnectionStrings__Marten=$connection \
     ChargeLedger__ApiKeys__bench__Key=$admin_key ChargeLedger__ApiKeys__bench__Roles__0=admin \
     Logging__LogLevel__Default=Warning Logging__LogLevel__ChargeLedger=Warning ChargeLedger__CodeGeneration=Static \
+    ChargeLedger__Mqtt__Port=$mqtt_port \
     dotnet "$host_dll" --urls "$base" >"$work/host.log" 2>&1 &
   host_pid=$!
   for _ in $(seq 1 120); do
