@@ -5,6 +5,7 @@
 # PostgreSQL for the integration tests: CHARGELEDGER_TEST_CONNECTION if set, else Docker (Testcontainers) if an
 # engine answers, else a throwaway cluster from Debian's binaries that ops/ensure-postgres.sh installs.
 # The test output names the backend in a line "[ChargeLedger tests] PostgreSQL backend: ...".
+# Mosquitto for the MQTT tests: installed from Debian packages by ops/ensure-mosquitto.sh when missing.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,6 +21,9 @@ else
   CHARGELEDGER_PG_BINDIR=$(ops/ensure-postgres.sh | tail -n 1)
   export CHARGELEDGER_PG_BINDIR
 fi
+
+step "Mosquitto (MQTT tests: external-broker mode, mosquitto_pub)"
+ops/ensure-mosquitto.sh
 
 step "dotnet restore"
 timeout --kill-after=30 15m dotnet restore ChargeLedger.sln

@@ -19,12 +19,42 @@ const string Usage = """
       -h, --help             show this help
 
     Ctrl+C (or SIGTERM) stops running transactions with StopTransaction and closes the sockets.
+
+    usage: dotnet run --project src/ChargeLedger.Simulator -- telemetry [options]
+
+      telemetry              station gateways publishing Neuron values-format telemetry over MQTT at QoS 1;
+                             reports publish->PUBACK latency (end-to-end into the store) as JSON and a markdown line
+      --host HOST            MQTT broker (the ChargeLedger host's embedded broker)   [127.0.0.1]
+      --port N               MQTT port                                               [1883]
+      --gateways N           gateways SIM-GW-001..N (username = client id = gateway id,
+                             topic /neuron/{id}/modbus/grp)                           [5]
+      --tags-per-message T   tags per message: import_wh, then power, voltage, ...    [4]
+      --meters-per-gateway M nodes meter-1..M per gateway                             [4]
+      --rate R               messages per second over all gateways                   [100]
+      --duration S           seconds of publishing                                   [10]
+      --window W             publishes in flight per gateway                         [8]
+      --password-seed SEED   gateway passwords are derived from it (required)        [env CHARGELEDGER_GATEWAY_SEED]
+      --seed N               seed the readings for repeatable runs
+      --provision            first register station, gateways and device maps over the HTTP API
+                             (uses --url, --api-key and --station as in demo mode)
     """;
 
 if (args.Length == 0 || args.Any(a => a is "-h" or "--help"))
 {
     Console.WriteLine(Usage);
     return 0;
+}
+
+if (args[0] == "telemetry")
+{
+    if (!TelemetryArguments.TryParse(args, out var telemetryOptions, out var telemetryError))
+    {
+        Console.Error.WriteLine($"error: {telemetryError}");
+        Console.Error.WriteLine(Usage);
+        return 2;
+    }
+
+    return await RunTelemetryAsync(telemetryOptions);
 }
 
 if (!DemoOptions.TryParse(args, out var options, out var usageError))
@@ -111,6 +141,48 @@ static async Task RunDemoAsync(DemoOptions options, CancellationTokenSource stop
     }));
 }
 
+static async Task<int> RunTelemetryAsync(TelemetryOptions options)
+{
+    using var stop = new CancellationTokenSource();
+    using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
+    {
+        c.Cancel = true;
+        stop.Cancel();
+    });
+    try
+    {
+        if (options.Provision)
+        {
+            using var http = new HttpClient { BaseAddress = options.Url, Timeout = TimeSpan.FromSeconds(15) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
+            var provisioning = new Provisioning(http, message => Console.WriteLine($"{Now()} provisioning    {message}"));
+            await provisioning.WaitForHostAsync(stop.Token);
+            await provisioning.EnsureStationAsync(options.StationId, stop.Token);
+            for (var i = 1; i <= options.Gateways; i++)
+            {
+                var id = TelemetryOptions.GatewayId(i);
+                await provisioning.EnsureGatewayAsync(id, options.StationId, options.PasswordFor(id), TelemetryOptions.TopicPrefix(id), stop.Token);
+                await provisioning.PutDeviceMapAsync(id, options.MetersPerGateway, options.TagsPerMessage, stop.Token);
+            }
+        }
+
+        var report = await new TelemetryPublisher(options, message => Console.WriteLine($"{Now()} telemetry       {message}"))
+            .RunAsync(stop.Token);
+        Console.WriteLine(TelemetryPublisher.Json(report));
+        Console.WriteLine(report.Markdown());
+        return report.Failures == 0 ? 0 : 1;
+    }
+    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+    {
+        return 130;
+    }
+    catch (Exception ex)
+    {
+        await Console.Error.WriteLineAsync($"error: {ex.Message}");
+        return 1;
+    }
+}
+
 static string Now() => DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
 
 internal sealed record DemoOptions(Uri Url, string ApiKey, int ChargePoints, string StationId, TimeSpan Duration, int? Seed)
@@ -174,6 +246,111 @@ internal sealed record DemoOptions(Uri Url, string ApiKey, int ChargePoints, str
         if (options.ApiKey.Length == 0)
         {
             error = "--api-key is required (or set CHARGELEDGER_API_KEY)";
+            return false;
+        }
+
+        return true;
+    }
+}
+
+internal static class TelemetryArguments
+{
+    public static bool TryParse(string[] args, out TelemetryOptions options, out string error)
+    {
+        options = new TelemetryOptions(
+            Host: "127.0.0.1",
+            Port: 1883,
+            Gateways: 5,
+            TagsPerMessage: 4,
+            Rate: 100,
+            Duration: TimeSpan.FromSeconds(10),
+            PasswordSeed: Environment.GetEnvironmentVariable("CHARGELEDGER_GATEWAY_SEED") ?? "",
+            MetersPerGateway: 4,
+            Window: 8,
+            Provision: false,
+            Url: new Uri("http://127.0.0.1:8080/"),
+            ApiKey: Environment.GetEnvironmentVariable("CHARGELEDGER_API_KEY") ?? "",
+            StationId: "ST-DEMO",
+            Seed: null);
+        error = "";
+        for (var i = 1; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (name == "--provision")
+            {
+                options = options with { Provision = true };
+                continue;
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                error = $"{name} needs a value";
+                return false;
+            }
+
+            var value = args[++i];
+            var inv = CultureInfo.InvariantCulture;
+            switch (name)
+            {
+                case "--host" when value.Length > 0:
+                    options = options with { Host = value };
+                    break;
+                case "--port" when int.TryParse(value, inv, out var port) && port is >= 1 and <= 65535:
+                    options = options with { Port = port };
+                    break;
+                case "--gateways" when int.TryParse(value, inv, out var gateways) && gateways is >= 1 and <= 999:
+                    options = options with { Gateways = gateways };
+                    break;
+                case "--tags-per-message" when int.TryParse(value, inv, out var tags) && tags is >= 1 and <= 1000:
+                    options = options with { TagsPerMessage = tags };
+                    break;
+                case "--meters-per-gateway" when int.TryParse(value, inv, out var meters) && meters is >= 1 and <= 1000:
+                    options = options with { MetersPerGateway = meters };
+                    break;
+                case "--rate" when double.TryParse(value, inv, out var rate) && rate is > 0 and <= 1_000_000:
+                    options = options with { Rate = rate };
+                    break;
+                case "--duration" when double.TryParse(value, inv, out var seconds) && seconds is > 0 and <= 86_400:
+                    options = options with { Duration = TimeSpan.FromSeconds(seconds) };
+                    break;
+                case "--window" when int.TryParse(value, inv, out var window) && window is >= 1 and <= 1000:
+                    options = options with { Window = window };
+                    break;
+                case "--password-seed" when value.Length > 0:
+                    options = options with { PasswordSeed = value };
+                    break;
+                case "--seed" when int.TryParse(value, inv, out var seed):
+                    options = options with { Seed = seed };
+                    break;
+                case "--url" when Uri.TryCreate(value.TrimEnd('/') + "/", UriKind.Absolute, out var url)
+                    && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps):
+                    options = options with { Url = url };
+                    break;
+                case "--api-key":
+                    options = options with { ApiKey = value };
+                    break;
+                case "--station" when value.Length > 0:
+                    options = options with { StationId = value };
+                    break;
+                case "--host" or "--port" or "--gateways" or "--tags-per-message" or "--meters-per-gateway" or "--rate" or "--duration"
+                    or "--window" or "--password-seed" or "--seed" or "--url" or "--station":
+                    error = $"invalid value '{value}' for {name}";
+                    return false;
+                default:
+                    error = $"unknown option '{name}'";
+                    return false;
+            }
+        }
+
+        if (options.PasswordSeed.Length == 0)
+        {
+            error = "--password-seed is required (or set CHARGELEDGER_GATEWAY_SEED)";
+            return false;
+        }
+
+        if (options.Provision && options.ApiKey.Length == 0)
+        {
+            error = "--provision needs --api-key (or CHARGELEDGER_API_KEY)";
             return false;
         }
 

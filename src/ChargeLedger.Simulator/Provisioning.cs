@@ -151,6 +151,51 @@ public sealed class Provisioning(HttpClient http, Action<string> log)
         }
     }
 
+    /// <summary>POST /api/gateways (CONTRACT.md "MQTT"); the MQTT username is the gateway id.</summary>
+    public async Task EnsureGatewayAsync(string id, string stationId, string password, string topicPrefix, CancellationToken ct)
+    {
+        using var response = await PostAsync("api/gateways", new { id, stationId, password, topicPrefix }, ct);
+        log(response.StatusCode switch
+        {
+            HttpStatusCode.Created => $"gateway {id} registered",
+            HttpStatusCode.OK => $"gateway {id} already registered",
+            HttpStatusCode.Conflict => $"gateway {id} exists with other data (another --password-seed?); using it as it is",
+            _ => throw await UnexpectedAsync("POST /api/gateways", response, ct),
+        });
+    }
+
+    /// <summary>PUT /api/gateways/{id}/devices: one meter device per node, each published tag mapped to its measurand.</summary>
+    public async Task PutDeviceMapAsync(string gatewayId, int meters, int tagsPerMessage, CancellationToken ct)
+    {
+        (string Tag, string Measurand, string Unit)[] known =
+        [
+            ("import_wh", "Energy.Active.Import.Register", "Wh"),
+            ("power_w", "Power.Active.Import", "W"),
+            ("voltage_v", "Voltage", "V"),
+            ("current_a", "Current.Import", "A"),
+            ("temp_c", "Temperature", "Celsius"),
+            ("frequency_hz", "Frequency", "Hz"),
+            ("power_factor", "Power.Factor", ""),
+        ];
+        var devices = Enumerable.Range(1, meters).SelectMany(k => known.Take(tagsPerMessage).Select(t => new
+        {
+            node = $"meter-{k}",
+            tag = t.Tag,
+            deviceId = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{gatewayId}-MTR-{k}"),
+            kind = "meter",
+            measurand = t.Measurand,
+            unit = t.Unit,
+            scale = 1,
+        })).ToList();
+        using var response = await http.PutAsJsonAsync(new Uri($"api/gateways/{gatewayId}/devices", UriKind.Relative), devices, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await UnexpectedAsync($"PUT /api/gateways/{gatewayId}/devices", response, ct);
+        }
+
+        log($"gateway {gatewayId}: {devices.Count} device tags mapped");
+    }
+
     private static string PasswordFor(string apiKey, string id)
     {
         var digest = HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(apiKey), System.Text.Encoding.UTF8.GetBytes("chargeledger-simulator:" + id));

@@ -51,12 +51,24 @@ public sealed class FakeTelemetryIngress : ITelemetryIngress
     }
 
     /// <summary>The next message recorded for the gateway, waiting at most <paramref name="timeout"/>.</summary>
-    public async Task<NeuronMessage> NextIngestedAsync(string gatewayId, TimeSpan? timeout = null) =>
-        await Ingested(gatewayId).Reader.ReadAsync().AsTask().WaitAsync(timeout ?? TimeSpan.FromSeconds(10));
+    public Task<NeuronMessage> NextIngestedAsync(string gatewayId, TimeSpan? timeout = null) => ReadAsync(Ingested(gatewayId), timeout);
 
     /// <summary>The next dead letter for the gateway (or, without one, the topic), waiting at most <paramref name="timeout"/>.</summary>
-    public async Task<RejectedTelemetry> NextRejectedAsync(string gatewayIdOrTopic, TimeSpan? timeout = null) =>
-        await Rejections(gatewayIdOrTopic).Reader.ReadAsync().AsTask().WaitAsync(timeout ?? TimeSpan.FromSeconds(10));
+    public Task<RejectedTelemetry> NextRejectedAsync(string gatewayIdOrTopic, TimeSpan? timeout = null) => ReadAsync(Rejections(gatewayIdOrTopic), timeout);
+
+    /// <summary>A read that gives up by cancelling, so an abandoned read cannot swallow the next item.</summary>
+    private static async Task<T> ReadAsync<T>(Channel<T> channel, TimeSpan? timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        try
+        {
+            return await channel.Reader.ReadAsync(cancel.Token);
+        }
+        catch (OperationCanceledException ex)
+        {
+            throw new TimeoutException("nothing arrived in time", ex);
+        }
+    }
 
     public bool HasIngested(string gatewayId) => Ingested(gatewayId).Reader.Count > 0;
 

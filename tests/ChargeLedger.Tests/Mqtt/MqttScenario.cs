@@ -17,6 +17,7 @@ namespace ChargeLedger.Tests.Mqtt;
 public sealed class MqttHost : IAsyncDisposable
 {
     private readonly IHost _host;
+    private MemoryLoggerProvider _log = null!;
 
     private MqttHost(IHost host, FakeTelemetryIngress ingress)
     {
@@ -25,6 +26,9 @@ public sealed class MqttHost : IAsyncDisposable
     }
 
     public FakeTelemetryIngress Ingress { get; }
+
+    /// <summary>Everything the host logged, for failure messages.</summary>
+    public string Log => _log.Text;
 
     public int Port => _host.Services.GetRequiredService<MqttBrokerEndpoints>().Port;
 
@@ -45,14 +49,15 @@ public sealed class MqttHost : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(settings);
         }
 
-        builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+        var log = new MemoryLoggerProvider();
+        builder.Logging.AddProvider(log).SetMinimumLevel(LogLevel.Information);
         var ingress = new FakeTelemetryIngress();
         builder.Services.AddSingleton<ITelemetryIngress>(ingress);
         builder.Services.AddChargeLedgerMqtt(builder.Configuration);
         var host = builder.Build();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await host.StartAsync(timeout.Token);
-        return new MqttHost(host, ingress);
+        return new MqttHost(host, ingress) { _log = log };
     }
 
     public async ValueTask DisposeAsync()
@@ -142,5 +147,47 @@ public static class MqttScenario
         }
 
         return disconnected.Task.WaitAsync(Patience);
+    }
+}
+
+/// <summary>Keeps a host's log lines in memory so a failing test can show them.</summary>
+public sealed class MemoryLoggerProvider : ILoggerProvider
+{
+    private readonly System.Text.StringBuilder _lines = new();
+
+    public string Text
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return _lines.ToString();
+            }
+        }
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(MemoryLoggerProvider provider, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (provider._lines)
+            {
+                provider._lines.Append(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {category}: {formatter(state, exception)}").AppendLine();
+                if (exception is not null)
+                {
+                    provider._lines.AppendLine(exception.ToString());
+                }
+            }
+        }
     }
 }
