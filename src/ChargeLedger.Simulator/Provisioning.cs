@@ -177,7 +177,12 @@ public sealed class Provisioning(HttpClient http, Action<string> log)
             ("frequency_hz", "Frequency", "Hz"),
             ("power_factor", "Power.Factor", ""),
         ];
-        var devices = Enumerable.Range(1, meters).SelectMany(k => known.Take(tagsPerMessage).Select(t => new
+        // Beyond the named readings the publisher adds aux_7, aux_8, ... (see TelemetryPublisher); every tag it sends is mapped.
+        var tags = known.Take(tagsPerMessage)
+            .Concat(Enumerable.Range(known.Length, Math.Max(0, tagsPerMessage - known.Length))
+                .Select(t => (Tag: string.Create(System.Globalization.CultureInfo.InvariantCulture, $"aux_{t}"), Measurand: "Aux", Unit: "")))
+            .ToList();
+        var devices = Enumerable.Range(1, meters).SelectMany(k => tags.Select(t => new
         {
             node = $"meter-{k}",
             tag = t.Tag,

@@ -45,7 +45,7 @@ public sealed record MapGatewayDevices(IReadOnlyList<DeviceMapping> Devices)
                 device.RuleFor(d => d.Kind).NotEmpty().Must(k => DeviceKinds.All.Contains(k))
                     .WithMessage($"Must be one of {string.Join(", ", DeviceKinds.All)}.");
                 device.RuleFor(d => d.Measurand).NotEmpty().MaximumLength(100);
-                device.RuleFor(d => d.Unit).NotEmpty().MaximumLength(20);
+                device.RuleFor(d => d.Unit).NotNull().MaximumLength(20); // empty for dimensionless measurands (power factor)
                 device.RuleFor(d => d.Scale).NotEqual(0m);
             });
             RuleFor(x => x.Devices)
