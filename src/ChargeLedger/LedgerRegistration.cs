@@ -1,4 +1,5 @@
 using ChargeLedger.Access;
+using ChargeLedger.Alarms;
 using ChargeLedger.ChargePoints;
 using ChargeLedger.Gateways;
 using ChargeLedger.IdTags;
@@ -53,6 +54,10 @@ public static class LedgerRegistration
         (typeof(GatewayRegistered), "gateway_registered"),
         (typeof(GatewayDevicesMapped), "gateway_devices_mapped"),
         (typeof(TelemetryRecorded), "telemetry_recorded"),
+        (typeof(AlarmRaised), "alarm_raised"),
+        (typeof(AlarmAcknowledged), "alarm_acknowledged"),
+        (typeof(AlarmCleared), "alarm_cleared"),
+        (typeof(AlarmRuleDefined), "alarm_rule_defined"),
     ];
 
     /// <summary>The write side's part of the Marten model: events, write-side documents and the transactionId sequence.</summary>
@@ -66,6 +71,12 @@ public static class LedgerRegistration
         options.Schema.For<ChargePointCredential>();
         options.Schema.For<TransactionStartKey>();
         options.Schema.For<OpenTransactionIndex>().Index(x => x.ChargePointId);
+
+        // Alarm evaluation (issue 4): the evaluator's state, written only by AlarmSubscription in the daemon's transaction.
+        options.Schema.For<AlarmRuleBook>();
+        options.Schema.For<ChargePointAlarmState>();
+        options.Schema.For<DeviceAlarmState>();
+        options.Projections.Subscribe(new AlarmSubscription());
         options.Storage.ExtendedSchemaObjects.Add(
             new Sequence(new PostgresqlObjectName(options.DatabaseSchemaName, LedgerStore.TransactionIdSequence, SchemaUtils.IdentifierUsage.General)));
         return options;
@@ -85,6 +96,8 @@ public static class LedgerRegistration
         services.AddSingleton<IValidator<PublishTariff>, PublishTariff.Validator>();
         services.AddSingleton<IValidator<AssignTariff>, AssignTariff.Validator>();
         services.AddSingleton<IValidator<RepriceTransaction>, RepriceTransaction.Validator>();
+        services.AddSingleton<IValidator<DefineAlarmRule>, DefineAlarmRule.Validator>();
+        services.AddSingleton<IValidator<AcknowledgeAlarm>, AcknowledgeAlarm.Validator>();
         return services;
     }
 }
