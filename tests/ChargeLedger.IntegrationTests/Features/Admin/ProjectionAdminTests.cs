@@ -58,7 +58,8 @@ public sealed class ProjectionAdminTests(GatedHost fixture)
             .ShouldBe([ChargePointStatusProjection.ProjectionName, GateProjection.ProjectionName, TransactionProjection.ProjectionName,
                 global::ChargeLedger.Projections.Energy.EnergyProjection.ProjectionName,
                 global::ChargeLedger.Projections.Uptime.UptimeTransitionProjection.ProjectionName,
-                global::ChargeLedger.Projections.Billing.CdrProjection.ProjectionName], ignoreOrder: true);
+                global::ChargeLedger.Projections.Billing.CdrProjection.ProjectionName,
+                global::ChargeLedger.Projections.Alarms.AlarmProjection.ProjectionName], ignoreOrder: true);
         foreach (var row in rows.EnumerateArray())
         {
             row.GetProperty("lifecycle").GetString().ShouldBe("Async");
