@@ -248,6 +248,34 @@ public sealed class AlarmTests(LedgerHost host)
         cleared.ClearReason.ShouldBe("condition_ended");
     }
 
+    [Fact]
+    public async Task alarms_are_filtered_by_kind_and_limited_newest_first()
+    {
+        var (cp, credentials) = await host.BootedChargePointAsync();
+        await using var _ = cp;
+        await FaultedAsync(cp, 1, Day.AddMinutes(1));
+        await FaultedAsync(cp, 2, Day.AddMinutes(2));
+        await FaultedAsync(cp, 3, Day.AddMinutes(3));
+
+        var newest = await AlarmsAsync($"chargePointId={credentials.Id}&kind={AlarmKinds.ConnectorFaulted}&limit=2");
+
+        newest.Select(a => a.ConnectorId).ShouldBe([3, 2]);
+        (await AlarmsAsync($"chargePointId={credentials.Id}&kind={AlarmKinds.ChargePointOffline}")).ShouldBeEmpty();
+        (await host.Api(Roles.Operator).GetAsync("/api/alarms?limit=0", Ct)).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task the_alarm_api_is_in_the_openapi_document()
+    {
+        var paths = (await host.Api(null).GetJsonAsync("/openapi/v1.json")).GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+
+        paths.ShouldContain("/api/alarms");
+        paths.ShouldContain("/api/alarms/{id}");
+        paths.ShouldContain("/api/alarms/{id}/acknowledge");
+        paths.ShouldContain("/api/alarm-rules");
+        paths.ShouldContain("/api/alarm-rules/{id}");
+    }
+
     /// <summary>Same events, same alarms: the alarm streams in the store equal a fresh evaluation of every recorded event.</summary>
     [Fact]
     public async Task the_stored_alarms_are_what_evaluating_the_recorded_events_again_gives()
