@@ -46,6 +46,10 @@ public sealed record Alarm(string AlarmId, string Kind, AlarmAcknowledged? Ackno
 
     public static async Task<Alarm?> LoadAsync(IQuerySession session, string alarmId, CancellationToken cancellationToken) =>
         Fold(await session.Events.FetchStreamAsync(StreamKeys.Alarm(alarmId), token: cancellationToken));
+
+    /// <summary>The acknowledgement to record, or null when the alarm is acknowledged already (the first one stands).</summary>
+    public AlarmAcknowledged? Acknowledge(string by, DateTimeOffset at, string? note) =>
+        Acknowledgement is null ? new AlarmAcknowledged(AlarmId, by, at, note) : null;
 }
 
 public sealed record AlarmAcknowledgementResponse(string Id, string AcknowledgedBy, DateTimeOffset AcknowledgedAt, string? Note);
@@ -56,7 +60,8 @@ public static class AcknowledgeAlarmEndpoint
     /// 200 with the acknowledgement; acknowledging again is 200 with the first acknowledgement and no new event; 404 for an
     /// unknown alarm. A cleared alarm can still be acknowledged (an operator confirms having seen it). Read from the
     /// alarm's stream, not the read model, so an alarm is acknowledgeable as soon as it is raised. The body
-    /// (<c>{"note":"…"}</c>) is optional, so it is read here rather than bound.
+    /// (<c>{"note":"…"}</c>) is optional, so it is read here rather than bound; and with no body parameter Wolverine would
+    /// take a loaded <see cref="Alarm"/> parameter for the body, so the alarm is loaded here too.
     /// </summary>
     [WolverinePost("/api/alarms/{id}/acknowledge")]
     [Authorize(Roles = Roles.OperatorOrAdmin)]
@@ -80,12 +85,12 @@ public static class AcknowledgeAlarmEndpoint
             return Validation.NotFound($"Unknown alarm {id}.");
         }
 
-        if (alarm.Acknowledgement is { } done)
+        if (alarm.Acknowledge(user.Identity?.Name ?? "", time.GetUtcNow(), command.Note) is not { } acknowledged)
         {
+            var done = alarm.Acknowledgement!;
             return Results.Ok(new AlarmAcknowledgementResponse(id, done.AcknowledgedBy, done.AcknowledgedAt, done.Note));
         }
 
-        var acknowledged = new AlarmAcknowledged(id, user.Identity?.Name ?? "", time.GetUtcNow(), command.Note);
         // The evaluator may append a clear to the same stream at any moment, so no expected version here; the stream
         // row lock of the append orders the two, and only the first acknowledgement counts (Fold and the read model).
         session.Events.Append(StreamKeys.Alarm(id), acknowledged);

@@ -157,6 +157,12 @@ public sealed class AlarmTests(LedgerHost host)
         read.AcknowledgementNote.ShouldBe("crew sent");
 
         (await api.PostAsync("/api/alarms/connector_faulted.NO-SUCH.1.1/acknowledge", null, Ct)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        using var malformed = new StringContent("{\"note\":", System.Text.Encoding.UTF8, "application/json");
+        (await api.PostAsync($"/api/alarms/{alarm.Id}/acknowledge", malformed, Ct)).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var tooLong = await (await api.PostAsJsonAsync($"/api/alarms/{alarm.Id}/acknowledge", new { note = new string('x', AcknowledgeAlarm.MaxNoteLength + 1) }, Ct))
+            .ReadJsonAsync(HttpStatusCode.BadRequest);
+        tooLong.GetProperty("errors").TryGetProperty("note", out var noteError).ShouldBeTrue(tooLong.ToString());
+        noteError.ValueKind.ShouldBe(JsonValueKind.Array);
         (await api.GetAsync("/api/alarms/connector_faulted.NO-SUCH.1.1", Ct)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
     }
 
