@@ -56,7 +56,7 @@ public static class AlarmEvaluator
         return new AlarmEvaluation(state, changes);
     }
 
-    /// <summary>Charge point and device ids of the state entries <paramref name="data"/> reads and writes.</summary>
+    /// <summary>The charge point whose state entry <paramref name="data"/> reads and writes.</summary>
     public static string? ChargePointOf(object data) => data switch
     {
         ChargePointRegistered e => e.ChargePointId,
@@ -68,8 +68,6 @@ public static class AlarmEvaluator
         ConnectorStatusChanged e => e.ChargePointId,
         _ => null,
     };
-
-    public static string? DeviceOf(object data) => data is TelemetryRecorded t ? t.DeviceId : null;
 
     private static AlarmState Decide(AlarmState state, AlarmTrigger trigger, List<AlarmChange> changes)
     {
@@ -96,7 +94,9 @@ public static class AlarmEvaluator
             return state with { ChargePoints = state.ChargePoints.SetItem(chargePointId, after) };
         }
 
-        if (trigger.Data is TelemetryRecorded telemetry)
+        // Most telemetry (meters) has no rule: it is not even remembered, which keeps the subscription's writes to the
+        // devices rules actually watch.
+        if (trigger.Data is TelemetryRecorded telemetry && state.Rules.Rules.Any(r => IsWatched(r, telemetry.Kind)))
         {
             var before = state.Devices.GetValueOrDefault(telemetry.DeviceId) ?? new DeviceAlarmState { Id = telemetry.DeviceId };
             if (trigger.Sequence <= before.LastSequence)
@@ -251,7 +251,7 @@ public static class AlarmEvaluator
         }
 
         var watches = device.Watches.ToDictionary(w => w.RuleId, StringComparer.Ordinal);
-        foreach (var rule in rules.Where(r => string.Equals(r.Kind, e.Kind, StringComparison.OrdinalIgnoreCase)))
+        foreach (var rule in rules.Where(r => IsWatched(r, e.Kind)))
         {
             foreach (var sample in e.Samples.Where(s => string.Equals(s.Measurand, rule.Measurand, StringComparison.OrdinalIgnoreCase)))
             {
@@ -304,6 +304,9 @@ public static class AlarmEvaluator
             e.StationId, null, null, deviceId, rule.RuleId, sequence)));
         return watch with { AlarmId = id };
     }
+
+    /// <summary>Whether <paramref name="rule"/> watches devices of <paramref name="deviceKind"/>.</summary>
+    public static bool IsWatched(AlarmRule rule, string deviceKind) => string.Equals(rule.Kind, deviceKind, StringComparison.OrdinalIgnoreCase);
 
     private static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ChargeLedger.Shared;
+using ChargeLedger.Telemetry;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using Marten;
@@ -34,9 +35,13 @@ public sealed class AlarmSubscription : SubscriptionBase
     {
         var triggers = page.Events.Select(e => new AlarmTrigger(e.Sequence, e.Data)).ToList();
         var chargePointIds = triggers.Select(t => AlarmEvaluator.ChargePointOf(t.Data)).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
-        var deviceIds = triggers.Select(t => AlarmEvaluator.DeviceOf(t.Data)).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
-
         var rules = await operations.LoadAsync<AlarmRuleBook>(AlarmRuleBook.DocumentId, cancellationToken) ?? new AlarmRuleBook();
+
+        // Only devices some rule (stored, or defined in this page) may watch have state worth loading.
+        var watching = rules.Rules.Concat(triggers.Select(t => t.Data).OfType<AlarmRuleDefined>().Select(AlarmRule.From)).ToList();
+        var deviceIds = triggers.Select(t => t.Data).OfType<TelemetryRecorded>()
+            .Where(e => watching.Any(r => AlarmEvaluator.IsWatched(r, e.Kind)))
+            .Select(e => e.DeviceId).Distinct(StringComparer.Ordinal).ToArray();
         var chargePoints = chargePointIds.Length == 0 ? [] : await operations.LoadManyAsync<ChargePointAlarmState>(cancellationToken, chargePointIds);
         var devices = deviceIds.Length == 0 ? [] : await operations.LoadManyAsync<DeviceAlarmState>(cancellationToken, deviceIds);
         var before = AlarmState.Empty with

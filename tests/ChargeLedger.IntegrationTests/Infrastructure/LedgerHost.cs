@@ -112,7 +112,12 @@ public sealed class LedgerHost(PostgresServer server) : IAsyncLifetime
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException("Projections and subscriptions did not catch up with the event store.");
+                // Name the laggards, so a timeout says which projection or subscription stopped and why.
+                await using var progress = dataSource.CreateCommand(
+                    "select string_agg(name || ' at ' || last_seq_id || coalesce(' ' || agent_status, '') || coalesce(' (' || pause_reason || ')', ''), '; ') " +
+                    $"|| '; newest event ' || (select max(seq_id) from {schema}.mt_events) from {schema}.mt_event_progression");
+                throw new TimeoutException("Projections and subscriptions did not catch up with the event store: " +
+                    await progress.ExecuteScalarAsync(TestContext.Current.CancellationToken));
             }
 
             await Task.Delay(50, TestContext.Current.CancellationToken); // a poll interval, not a wait for luck

@@ -263,6 +263,15 @@ public class AlarmEvaluatorTests
         raised.Detail["unit"].ShouldBe("Cel");
     }
 
+    [Fact]
+    public void telemetry_no_rule_watches_leaves_no_state()
+    {
+        var result = AlarmEvaluator.Evaluate(AlarmState.Empty, Recorded(Rule(), Reading(0, 99, kind: "meter", device: "MTR-1"), Reading(0, 99)));
+
+        result.State.Devices.Keys.ShouldBe([Device]);
+        result.State.Devices[Device].Watches.ShouldHaveSingleItem().HoldingSince.ShouldBe(T0);
+    }
+
     private static object[] RecordedDay() =>
     [
         Registered(), Rule(), Connected(0), Status(1, ConnectorStatus.Available), Status(2, ConnectorStatus.Faulted), Reading(0, 90),
