@@ -20,6 +20,14 @@ CREATE TABLE IF NOT EXISTS chargeledger.mt_doc_alarmrulebook (
     mt_dotnet_type      varchar                     NULL,
 CONSTRAINT pkey_mt_doc_alarmrulebook_id PRIMARY KEY (id)
 );
+CREATE TABLE IF NOT EXISTS chargeledger.mt_doc_alarmruleentry (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_alarmruleentry_id PRIMARY KEY (id)
+);
 CREATE TABLE IF NOT EXISTS chargeledger.mt_doc_alarmview (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,

@@ -72,7 +72,9 @@ public static class LedgerRegistration
         options.Schema.For<TransactionStartKey>();
         options.Schema.For<OpenTransactionIndex>().Index(x => x.ChargePointId);
 
-        // Alarm evaluation (issue 4): the evaluator's state, written only by AlarmSubscription in the daemon's transaction.
+        // Alarms (issue 4): the rule index written with each rule definition, and the evaluator's state, written only by
+        // AlarmSubscription in the daemon's transaction.
+        options.Schema.For<AlarmRuleEntry>();
         options.Schema.For<AlarmRuleBook>();
         options.Schema.For<ChargePointAlarmState>();
         options.Schema.For<DeviceAlarmState>();

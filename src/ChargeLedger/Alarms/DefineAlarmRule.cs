@@ -57,6 +57,17 @@ public sealed record AlarmRuleResponse(
         new(e.RuleId, e.Kind, e.Measurand, e.Comparator, e.Threshold, e.ForSeconds, e.Severity, e.Version, e.DefinedBy, e.DefinedAt);
 }
 
+/// <summary>
+/// A write-side index of the rules, one document per rule holding its latest definition, stored in the same transaction
+/// as the definition: listing the rules is then a read of a small table, not a scan of every event for one type.
+/// </summary>
+public sealed record AlarmRuleEntry
+{
+    public string Id { get; init; } = "";
+
+    public required AlarmRuleDefined Latest { get; init; }
+}
+
 /// <summary>The rule's stream: its latest definition and the stream version (0: no such rule).</summary>
 public sealed record AlarmRuleHistory(AlarmRuleDefined? Latest, long StreamVersion)
 {
@@ -92,6 +103,7 @@ public static class DefineAlarmRuleEndpoint
 
         var defined = command.ToEvent(1, user.Identity?.Name ?? "", time.GetUtcNow());
         session.Events.StartStream(StreamKeys.AlarmRule(command.Id), defined);
+        session.Store(new AlarmRuleEntry { Id = command.Id, Latest = defined });
         return Results.Created($"/api/alarm-rules/{command.Id}", AlarmRuleResponse.From(defined));
     }
 }
@@ -128,22 +140,20 @@ public static class RedefineAlarmRuleEndpoint
 
         var defined = command.ToEvent(existing.Version + 1, user.Identity?.Name ?? "", time.GetUtcNow());
         session.Events.Append(StreamKeys.AlarmRule(id), history.StreamVersion + 1, defined);
+        session.Store(new AlarmRuleEntry { Id = id, Latest = defined });
         return Results.Ok(AlarmRuleResponse.From(defined));
     }
 }
 
 public static class AlarmRuleEndpoints
 {
-    /// <summary>Every rule in its latest version, by id; read from the rule streams, so a rule just defined is listed.</summary>
+    /// <summary>Every rule in its latest version, by id; from the write-side index, so a rule just defined is listed.</summary>
     [WolverineGet("/api/alarm-rules")]
     [Authorize(Roles = Roles.OperatorOrAdmin)]
     public static async Task<IReadOnlyList<AlarmRuleResponse>> Get(IQuerySession session, CancellationToken cancellationToken)
     {
-        var definitions = await session.Events.QueryRawEventDataOnly<AlarmRuleDefined>().ToListAsync(cancellationToken);
-        return [.. definitions.GroupBy(d => d.RuleId, StringComparer.Ordinal)
-            .Select(g => g.MaxBy(d => d.Version)!)
-            .OrderBy(d => d.RuleId, StringComparer.Ordinal)
-            .Select(AlarmRuleResponse.From)];
+        var entries = await session.Query<AlarmRuleEntry>().ToListAsync(cancellationToken);
+        return [.. entries.OrderBy(e => e.Id, StringComparer.Ordinal).Select(e => AlarmRuleResponse.From(e.Latest))];
     }
 
     [WolverineGet("/api/alarm-rules/{id}")]
