@@ -60,7 +60,7 @@ public static class LedgerRegistration
         (typeof(AlarmRuleDefined), "alarm_rule_defined"),
     ];
 
-    /// <summary>The write side's part of the Marten model: events, write-side documents and the transactionId sequence.</summary>
+    /// <summary>The write side's part of the Marten model: events, write-side documents, the transactionId sequence and the alarm subscription.</summary>
     public static StoreOptions AddChargeLedgerWriteModel(this StoreOptions options)
     {
         foreach (var (type, name) in EventTypes)

@@ -121,7 +121,8 @@ public static class RedefineAlarmRuleEndpoint
 
     /// <summary>
     /// A new version of an existing rule (200), from the next telemetry event in the store's order on; the same rule again
-    /// is 200 with no new version; 404 for an unknown id. Concurrent changes are serialised by the expected stream version.
+    /// is 200 with no new version; 404 for an unknown id; 409 when the kind or measurand would change. Concurrent changes
+    /// are serialised by the expected stream version.
     /// </summary>
     [WolverinePut("/api/alarm-rules/{id}")]
     [Authorize(Roles = Roles.OperatorOrAdmin)]
@@ -136,6 +137,13 @@ public static class RedefineAlarmRuleEndpoint
         if (command.SameAs(existing))
         {
             return Results.Ok(AlarmRuleResponse.From(existing));
+        }
+
+        // What a rule watches is fixed: a new version watching other devices would leave the old version's active alarms
+        // without the samples that clear them.
+        if (command.Kind != existing.Kind || command.Measurand != existing.Measurand)
+        {
+            return Validation.Conflict($"Alarm rule {id} watches {existing.Kind} {existing.Measurand}; define a new rule to watch something else.");
         }
 
         var defined = command.ToEvent(existing.Version + 1, user.Identity?.Name ?? "", time.GetUtcNow());

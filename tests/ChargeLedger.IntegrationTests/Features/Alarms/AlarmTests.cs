@@ -211,6 +211,7 @@ public sealed class AlarmTests(LedgerHost host)
         await (await api.PostAsJsonAsync("/api/alarm-rules", rule, Ct)).ReadJsonAsync(HttpStatusCode.OK);
         await (await api.PostAsJsonAsync("/api/alarm-rules", rule with { threshold = 90 }, Ct)).ReadJsonAsync(HttpStatusCode.Conflict);
         var changed = await (await api.PutAsJsonAsync($"/api/alarm-rules/{id}", rule with { threshold = 90 }, Ct)).ReadJsonAsync();
+        await (await api.PutAsJsonAsync($"/api/alarm-rules/{id}", rule with { measurand = "Humidity" }, Ct)).ReadJsonAsync(HttpStatusCode.Conflict);
         var unknown = LedgerHost.NewId("R");
         await (await api.PutAsJsonAsync($"/api/alarm-rules/{unknown}", rule with { id = unknown }, Ct)).ReadJsonAsync(HttpStatusCode.NotFound);
         await (await api.PutAsJsonAsync($"/api/alarm-rules/{unknown}", rule, Ct)).ReadJsonAsync(HttpStatusCode.BadRequest);
