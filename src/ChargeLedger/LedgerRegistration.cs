@@ -1,4 +1,5 @@
 using ChargeLedger.Access;
+using ChargeLedger.Alarms;
 using ChargeLedger.ChargePoints;
 using ChargeLedger.Gateways;
 using ChargeLedger.IdTags;
@@ -53,9 +54,13 @@ public static class LedgerRegistration
         (typeof(GatewayRegistered), "gateway_registered"),
         (typeof(GatewayDevicesMapped), "gateway_devices_mapped"),
         (typeof(TelemetryRecorded), "telemetry_recorded"),
+        (typeof(AlarmRaised), "alarm_raised"),
+        (typeof(AlarmAcknowledged), "alarm_acknowledged"),
+        (typeof(AlarmCleared), "alarm_cleared"),
+        (typeof(AlarmRuleDefined), "alarm_rule_defined"),
     ];
 
-    /// <summary>The write side's part of the Marten model: events, write-side documents and the transactionId sequence.</summary>
+    /// <summary>The write side's part of the Marten model: events, write-side documents, the transactionId sequence and the alarm subscription.</summary>
     public static StoreOptions AddChargeLedgerWriteModel(this StoreOptions options)
     {
         foreach (var (type, name) in EventTypes)
@@ -69,6 +74,14 @@ public static class LedgerRegistration
         options.Schema.For<GatewayAccount>();
         options.Schema.For<TelemetryMessageKey>().Index(x => x.MeasuredAt);
         options.Schema.For<TelemetryDeadLetter>().Index(x => x.ReceivedAt);
+
+        // Alarms (issue 4): the rule index written with each rule definition, and the evaluator's state, written only by
+        // AlarmSubscription in the daemon's transaction.
+        options.Schema.For<AlarmRuleEntry>();
+        options.Schema.For<AlarmRuleBook>();
+        options.Schema.For<ChargePointAlarmState>();
+        options.Schema.For<DeviceAlarmState>();
+        options.Projections.Subscribe(new AlarmSubscription());
         options.Storage.ExtendedSchemaObjects.Add(
             new Sequence(new PostgresqlObjectName(options.DatabaseSchemaName, LedgerStore.TransactionIdSequence, SchemaUtils.IdentifierUsage.General)));
         return options;
@@ -93,6 +106,8 @@ public static class LedgerRegistration
         services.AddSingleton<TelemetryIngestion>();
         services.AddSingleton<ITelemetryIngress>(sp => sp.GetRequiredService<TelemetryIngestion>());
         services.AddHostedService<TelemetryRetention>();
+        services.AddSingleton<IValidator<DefineAlarmRule>, DefineAlarmRule.Validator>();
+        services.AddSingleton<IValidator<AcknowledgeAlarm>, AcknowledgeAlarm.Validator>();
         return services;
     }
 }

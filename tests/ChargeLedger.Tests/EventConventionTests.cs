@@ -12,7 +12,7 @@ public partial class EventConventionTests
 {
     private static readonly string[] EventNamespaces =
         ["ChargeLedger.ChargePoints", "ChargeLedger.Transactions", "ChargeLedger.IdTags", "ChargeLedger.Stations", "ChargeLedger.Tariffs",
-         "ChargeLedger.Gateways", "ChargeLedger.Telemetry"];
+         "ChargeLedger.Gateways", "ChargeLedger.Telemetry", "ChargeLedger.Alarms"];
 
     // Public sealed records in the event namespaces whose names end in "ed" but which are not events. Justified:
     // RecordConnected/RecordDisconnected are commands ("record [that the charge point] connected"), imperative verb first.

@@ -115,28 +115,16 @@ public sealed class LedgerHost(PostgresServer server) : IAsyncLifetime
 
             if (DateTime.UtcNow > deadline)
             {
+                // Name the laggards, so a timeout says which projection or subscription stopped and why.
+                await using var progress = dataSource.CreateCommand(
+                    "select string_agg(name || ' at ' || last_seq_id || coalesce(' ' || agent_status, '') || coalesce(' (' || pause_reason || ')', ''), '; ') " +
+                    $"|| '; newest event ' || (select max(seq_id) from {schema}.mt_events) from {schema}.mt_event_progression");
                 throw new TimeoutException("Projections and subscriptions did not catch up with the event store: " +
-                    await DescribeProgressionAsync(dataSource, schema));
+                    await progress.ExecuteScalarAsync(TestContext.Current.CancellationToken));
             }
 
             await Task.Delay(50, TestContext.Current.CancellationToken); // a poll interval, not a wait for luck
         }
-    }
-
-    /// <summary>Every progression row and the newest sequence, for the timeout's message: which one was stuck, and where.</summary>
-    private static async Task<string> DescribeProgressionAsync(Npgsql.NpgsqlDataSource dataSource, string schema)
-    {
-        await using var command = dataSource.CreateCommand(
-            $"select name || '=' || last_seq_id from {schema}.mt_event_progression union all " +
-            $"select 'max(seq_id)=' || coalesce(max(seq_id), 0) from {schema}.mt_events");
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add(reader.GetString(0));
-        }
-
-        return string.Join(", ", rows);
     }
 
     public async Task<IReadOnlyList<IEvent>> StreamAsync(string streamKey)

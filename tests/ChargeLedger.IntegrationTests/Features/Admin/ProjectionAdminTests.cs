@@ -59,7 +59,8 @@ public sealed class ProjectionAdminTests(GatedHost fixture)
                 global::ChargeLedger.Projections.Energy.EnergyProjection.ProjectionName,
                 global::ChargeLedger.Projections.Uptime.UptimeTransitionProjection.ProjectionName,
                 global::ChargeLedger.Projections.Billing.CdrProjection.ProjectionName,
-                global::ChargeLedger.Projections.Grid.GridMeterProjection.ProjectionName], ignoreOrder: true);
+                global::ChargeLedger.Projections.Grid.GridMeterProjection.ProjectionName,
+                global::ChargeLedger.Projections.Alarms.AlarmProjection.ProjectionName], ignoreOrder: true);
         foreach (var row in rows.EnumerateArray())
         {
             row.GetProperty("lifecycle").GetString().ShouldBe("Async");
