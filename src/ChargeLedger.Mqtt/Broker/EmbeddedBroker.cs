@@ -69,7 +69,10 @@ public sealed class EmbeddedBroker(
         var address = IPAddress.Parse(settings.BindAddress);
         var builder = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
-            .WithDefaultEndpointPort(settings.Port);
+            .WithDefaultEndpointPort(settings.Port)
+            // Also how long a new socket may take to send CONNECT (MQTTnet's default is 100 s): an idle or slow
+            // unauthenticated socket is dropped after 10 s ([MQTT-3.1.4-1] leaves the wait to the server).
+            .WithDefaultCommunicationTimeout(TimeSpan.FromSeconds(10));
         var serverOptions = builder.Build();
         Bind(serverOptions.DefaultEndpointOptions, address);
         if (settings.TlsConfigured)
@@ -97,22 +100,18 @@ public sealed class EmbeddedBroker(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_server is { } server)
+        if (_server is { IsStarted: true } server)
         {
             await server.StopAsync();
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (_server is { } server)
-        {
-            await server.StopAsync();
-            server.Dispose();
-            _server = null;
-        }
-
+        _server?.Dispose();
+        _server = null;
         _certificate?.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>MQTTnet listens on IPv4 and IPv6 "any" by default; only the configured address is bound here.</summary>

@@ -302,6 +302,40 @@ public class EmbeddedBrokerTests(EmbeddedBrokerFixture fixture) : IClassFixture<
         await Ingress.NextIngestedAsync(gateway.GatewayId);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F })]
+    [InlineData(new byte[] { 0x36, 0x00 })]
+    [InlineData(new byte[] { 0x47, 0x45, 0x54, 0x20, 0x2F, 0x20, 0x48, 0x54, 0x54, 0x50, 0x2F, 0x31, 0x2E, 0x31, 0x0D, 0x0A, 0x0D, 0x0A })]
+    [InlineData(new byte[] { 0x10, 0x0C, 0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x09, 0x02, 0x00, 0x3C, 0x00, 0x00 })]
+    public async Task malformed_packets_drop_the_client_but_not_the_broker(byte[] garbage)
+    {
+        // RELIABILITY D7: bad remaining length, QoS 3, HTTP instead of MQTT, protocol level 9.
+        using (var socket = new System.Net.Sockets.TcpClient())
+        {
+            await socket.ConnectAsync(System.Net.IPAddress.Loopback, _host.Port, TestContext.Current.CancellationToken);
+            var stream = socket.GetStream();
+            await stream.WriteAsync(garbage, TestContext.Current.CancellationToken);
+            using var closed = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            closed.CancelAfter(Patience);
+            var buffer = new byte[256];
+            try
+            {
+                while (await stream.ReadAsync(buffer, closed.Token) > 0)
+                {
+                    // A refusal CONNACK may come first; the broker must then close.
+                }
+            }
+            catch (IOException)
+            {
+                // Reset by the broker: closed as well.
+            }
+        }
+
+        var gateway = Ingress.AddGateway();
+        var client = await _host.ConnectedGatewayAsync(gateway);
+        (await client.PublishAsync(gateway.Telemetry(), ValuesFormat())).ReasonCode.ShouldBe(MqttClientPublishReasonCode.Success);
+    }
+
     [Fact]
     public async Task reports_the_port_it_bound()
     {
