@@ -70,6 +70,18 @@ public sealed class FakeTelemetryIngress : ITelemetryIngress
         }
     }
 
+    /// <summary>Everything recorded for the gateway and not yet read.</summary>
+    public IReadOnlyList<NeuronMessage> Drain(string gatewayId)
+    {
+        var drained = new List<NeuronMessage>();
+        while (Ingested(gatewayId).Reader.TryRead(out var message))
+        {
+            drained.Add(message);
+        }
+
+        return drained;
+    }
+
     public bool HasIngested(string gatewayId) => Ingested(gatewayId).Reader.Count > 0;
 
     public bool HasRejected(string gatewayIdOrTopic) => Rejections(gatewayIdOrTopic).Reader.Count > 0;

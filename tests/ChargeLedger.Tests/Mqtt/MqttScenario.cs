@@ -132,6 +132,17 @@ public static class MqttScenario
         string.Create(CultureInfo.InvariantCulture,
             $$"""{"timestamp":{{timestamp}},"node":"meter-2","group":"grp","tags":[{"name":"tag0","value":123},{"name":"tag1","error":2014},{"name":"on","value":true}]}""");
 
+    /// <summary>Waits until the condition holds, checking every 20 ms, for at most <see cref="Patience"/>.</summary>
+    public static async Task Eventually(Func<bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(Patience);
+        while (!condition())
+        {
+            // Polling a condition with a deadline, not a sleep standing in for synchronisation.
+            await Task.Delay(20, deadline.Token);
+        }
+    }
+
     /// <summary>Completes when the client has been disconnected, waiting at most <see cref="Patience"/>.</summary>
     public static Task WhenDisconnectedAsync(this IMqttClient client)
     {
