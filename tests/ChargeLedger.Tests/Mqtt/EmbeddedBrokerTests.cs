@@ -110,6 +110,54 @@ public class EmbeddedBrokerTests(EmbeddedBrokerFixture fixture) : IClassFixture<
         await Ingress.NextIngestedAsync(gateway.GatewayId);
     }
 
+    [Theory]
+    [InlineData(MqttProtocolVersion.V500)]
+    [InlineData(MqttProtocolVersion.V311)]
+    public async Task a_gateway_with_a_persistent_session_finds_it_again_so_it_resends_unacknowledged_publishes(MqttProtocolVersion version)
+    {
+        var gateway = Ingress.AddGateway();
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", _host.Port)
+            .WithProtocolVersion(version)
+            .WithClientId(gateway.GatewayId)
+            .WithCredentials(gateway.GatewayId, "secret-pw")
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval(3600)
+            .WithTimeout(Patience)
+            .Build();
+
+        var (first, firstResult) = await ConnectAsync(options);
+        await first.DisconnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var (_, secondResult) = await ConnectAsync(options);
+
+        firstResult.IsSessionPresent.ShouldBeFalse();
+        secondResult.IsSessionPresent.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task a_resumed_session_gets_the_topic_prefix_of_the_latest_connect()
+    {
+        var gateway = Ingress.AddGateway();
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", _host.Port)
+            .WithClientId(gateway.GatewayId)
+            .WithCredentials(gateway.GatewayId, "secret-pw")
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval(3600)
+            .WithTimeout(Patience)
+            .Build();
+        var (first, _) = await ConnectAsync(options);
+        await first.DisconnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var moved = Ingress.AddGateway(id: gateway.GatewayId, topicPrefix: $"/neuron/moved/{gateway.GatewayId}");
+
+        var (second, result) = await ConnectAsync(options);
+
+        result.IsSessionPresent.ShouldBeTrue();
+        (await second.PublishAsync(gateway.Telemetry(), ValuesFormat())).ReasonCode.ShouldBe(MqttClientPublishReasonCode.NotAuthorized);
+        (await second.PublishAsync(moved.Telemetry(), ValuesFormat())).ReasonCode.ShouldBe(MqttClientPublishReasonCode.Success);
+        (await Ingress.NextIngestedAsync(gateway.GatewayId)).Topic.ShouldBe(moved.Telemetry());
+    }
+
     [Fact]
     public async Task ingests_the_values_format()
     {

@@ -14,10 +14,10 @@ public sealed class FakeTelemetryIngress : ITelemetryIngress
     private readonly ConcurrentDictionary<string, int> _attempts = new(StringComparer.Ordinal);
 
     /// <summary>A new gateway with a unique id, so tests sharing a broker never see each other's messages.</summary>
-    public GatewayIdentity AddGateway(string password = "secret-pw", string? id = null)
+    public GatewayIdentity AddGateway(string password = "secret-pw", string? id = null, string? topicPrefix = null)
     {
         id ??= $"GW-{Guid.NewGuid():N}"[..11];
-        var identity = new GatewayIdentity(id, "ST-1", $"/neuron/{id}");
+        var identity = new GatewayIdentity(id, "ST-1", topicPrefix ?? $"/neuron/{id}");
         _gateways[id] = (password, identity);
         return identity;
     }
