@@ -9,18 +9,22 @@ namespace ChargeLedger.Tests.Mqtt;
 public class ExternalBrokerTests(MosquittoFixture mosquitto) : IClassFixture<MosquittoFixture>
 {
     /// <summary>A host consuming from the fixture's Mosquitto, with the embedded broker off (the two are independent).</summary>
-    private Task<MqttHost> ConsumerAsync(string clientId, string? sharedGroup = null) => MqttHost.StartAsync(new Dictionary<string, string?>
+    private Task<MqttHost> ConsumerAsync(string clientId, string? sharedGroup = null, Action<FakeTelemetryIngress>? prepare = null)
     {
-        ["ChargeLedger:Mqtt:ExternalBroker:SharedGroup"] = sharedGroup,
-        ["ChargeLedger:Mqtt:Enabled"] = "false",
-        ["ChargeLedger:Mqtt:ExternalBroker:Host"] = "127.0.0.1",
-        ["ChargeLedger:Mqtt:ExternalBroker:Port"] = mosquitto.Port.ToString(CultureInfo.InvariantCulture),
-        ["ChargeLedger:Mqtt:ExternalBroker:Username"] = MosquittoFixture.ConsumerUser,
-        ["ChargeLedger:Mqtt:ExternalBroker:Password"] = MosquittoFixture.Password,
-        ["ChargeLedger:Mqtt:ExternalBroker:ClientId"] = clientId,
-        ["ChargeLedger:Mqtt:ExternalBroker:ReconnectMinDelayMilliseconds"] = "100",
-        ["ChargeLedger:Mqtt:ExternalBroker:ReconnectMaxDelayMilliseconds"] = "1000",
-    });
+        var settings = new Dictionary<string, string?>
+        {
+            ["ChargeLedger:Mqtt:Enabled"] = "false",
+            ["ChargeLedger:Mqtt:ExternalBroker:Host"] = "127.0.0.1",
+            ["ChargeLedger:Mqtt:ExternalBroker:Port"] = mosquitto.Port.ToString(CultureInfo.InvariantCulture),
+            ["ChargeLedger:Mqtt:ExternalBroker:Username"] = MosquittoFixture.ConsumerUser,
+            ["ChargeLedger:Mqtt:ExternalBroker:Password"] = MosquittoFixture.Password,
+            ["ChargeLedger:Mqtt:ExternalBroker:ClientId"] = clientId,
+            ["ChargeLedger:Mqtt:ExternalBroker:SharedGroup"] = sharedGroup,
+            ["ChargeLedger:Mqtt:ExternalBroker:ReconnectMinDelayMilliseconds"] = "100",
+            ["ChargeLedger:Mqtt:ExternalBroker:ReconnectMaxDelayMilliseconds"] = "1000",
+        };
+        return MqttHost.StartAsync(settings, prepare);
+    }
 
     private async Task<IMqttClient> PublisherAsync()
     {
@@ -137,8 +141,8 @@ public class ExternalBrokerTests(MosquittoFixture mosquitto) : IClassFixture<Mos
         await mosquitto.KillAsync();
         await mosquitto.StartAsync();
 
-        await using var second = await ConsumerAsync(clientId);
-        second.Ingress.AddGateway(id: gateway.GatewayId);
+        // Known before the consumer starts: the queued messages arrive right after CONNACK.
+        await using var second = await ConsumerAsync(clientId, prepare: ingress => ingress.AddGateway(id: gateway.GatewayId));
         var received = new List<long>();
         for (var i = 0; i < count; i++)
         {

@@ -36,7 +36,7 @@ public sealed class MqttHost : IAsyncDisposable
 
     public T Service<T>() where T : notnull => _host.Services.GetRequiredService<T>();
 
-    public static async Task<MqttHost> StartAsync(IDictionary<string, string?>? settings = null)
+    public static async Task<MqttHost> StartAsync(IDictionary<string, string?>? settings = null, Action<FakeTelemetryIngress>? prepare = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -52,6 +52,7 @@ public sealed class MqttHost : IAsyncDisposable
         var log = new MemoryLoggerProvider();
         builder.Logging.AddProvider(log).SetMinimumLevel(LogLevel.Information);
         var ingress = new FakeTelemetryIngress();
+        prepare?.Invoke(ingress);
         builder.Services.AddSingleton<ITelemetryIngress>(ingress);
         builder.Services.AddChargeLedgerMqtt(builder.Configuration);
         var host = builder.Build();
