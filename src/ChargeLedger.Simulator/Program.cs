@@ -144,11 +144,14 @@ static async Task RunDemoAsync(DemoOptions options, CancellationTokenSource stop
 static async Task<int> RunTelemetryAsync(TelemetryOptions options)
 {
     using var stop = new CancellationTokenSource();
-    using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
+    void Interrupt(PosixSignalContext context)
     {
-        c.Cancel = true;
+        context.Cancel = true;
         stop.Cancel();
-    });
+    }
+
+    using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+    using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
     try
     {
         if (options.Provision)

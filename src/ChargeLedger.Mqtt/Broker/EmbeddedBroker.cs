@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -39,7 +40,8 @@ public sealed class MqttBrokerEndpoints
 /// handler is awaited inside DispatchApplicationMessage, and only after it returns is the PUBACK (PUBREC for QoS 2)
 /// enqueued — unless the handler set CloseConnection, in which case the client is stopped and no acknowledgement is
 /// sent. So awaiting IngestAsync in the handler means a gateway's PUBACK implies a commit, and a failed commit leaves
-/// the message unacknowledged, to be resent after the reconnect ([MQTT-4.4.0-1]). Publishes of one connection are
+/// the message unacknowledged, to be resent after the reconnect ([MQTT-4.4.0-1]; a gateway with a persistent session,
+/// Clean Start 0, resends it; one that starts clean has given up on it by its own choice). Publishes of one connection are
 /// handled one at a time (the receive loop awaits each), which also keeps a gateway's messages in order.
 /// </remarks>
 public sealed class EmbeddedBroker(
@@ -50,10 +52,15 @@ public sealed class EmbeddedBroker(
     MqttMetrics metrics,
     ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
-    private const string GatewayItem = "chargeledger.gateway";
-
     private readonly ILogger _security = loggers.CreateLogger("ChargeLedger.Security");
     private readonly ILogger _logger = loggers.CreateLogger<EmbeddedBroker>();
+
+    /// <summary>
+    /// The identity from each gateway's latest successful CONNECT, by client id (= gateway id). Not kept in MQTTnet's
+    /// session items: a resumed persistent session keeps the items of the CONNECT that created it, which would pin a
+    /// topic prefix the operator has since changed.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, GatewayIdentity> _gateways = new(StringComparer.Ordinal);
     private MqttServer? _server;
     private X509Certificate2? _certificate;
 
@@ -69,7 +76,14 @@ public sealed class EmbeddedBroker(
         var address = IPAddress.Parse(settings.BindAddress);
         var builder = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
-            .WithDefaultEndpointPort(settings.Port);
+            .WithDefaultEndpointPort(settings.Port)
+            // Also how long a new socket may take to send CONNECT (MQTTnet's default is 100 s): an idle or slow
+            // unauthenticated socket is dropped after 10 s ([MQTT-3.1.4-1] leaves the wait to the server).
+            .WithDefaultCommunicationTimeout(TimeSpan.FromSeconds(10))
+            // A gateway that reconnects with Clean Start 0 must find its session (CONNACK Session Present 1), or an
+            // MQTT 5 client discards its unacknowledged PUBLISHes instead of resending them ([MQTT-4.4.0-1],
+            // [MQTT-3.2.2-5]). Sessions stay small: nothing is routed to them, and there is one per gateway id.
+            .WithPersistentSessions();
         var serverOptions = builder.Build();
         Bind(serverOptions.DefaultEndpointOptions, address);
         if (settings.TlsConfigured)
@@ -97,22 +111,18 @@ public sealed class EmbeddedBroker(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_server is { } server)
+        if (_server is { IsStarted: true } server)
         {
             await server.StopAsync();
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (_server is { } server)
-        {
-            await server.StopAsync();
-            server.Dispose();
-            _server = null;
-        }
-
+        _server?.Dispose();
+        _server = null;
         _certificate?.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>MQTTnet listens on IPv4 and IPv6 "any" by default; only the configured address is bound here.</summary>
@@ -182,7 +192,7 @@ public sealed class EmbeddedBroker(
             return;
         }
 
-        e.SessionItems[GatewayItem] = gateway;
+        _gateways[gateway.GatewayId] = gateway;
         _logger.LogInformation("Gateway {GatewayId} connected over MQTT from {RemoteAddress}", gateway.GatewayId, remote);
     }
 
@@ -200,7 +210,7 @@ public sealed class EmbeddedBroker(
         // the MQTT 5 PUBACK is still Success rather than NoMatchingSubscribers.
         e.ProcessPublish = false;
         var topic = e.ApplicationMessage.Topic;
-        if (e.SessionItems[GatewayItem] is not GatewayIdentity gateway)
+        if (!_gateways.TryGetValue(e.ClientId, out var gateway))
         {
             e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
             return;
@@ -240,7 +250,7 @@ public sealed class EmbeddedBroker(
     private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
     {
         var filter = e.TopicFilter.Topic;
-        if (e.SessionItems[GatewayItem] is GatewayIdentity gateway && TopicPrefix.CoversFilter(gateway.TopicPrefix, filter))
+        if (_gateways.TryGetValue(e.ClientId, out var gateway) && TopicPrefix.CoversFilter(gateway.TopicPrefix, filter))
         {
             return Task.CompletedTask;
         }

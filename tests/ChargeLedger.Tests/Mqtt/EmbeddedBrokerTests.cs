@@ -110,6 +110,54 @@ public class EmbeddedBrokerTests(EmbeddedBrokerFixture fixture) : IClassFixture<
         await Ingress.NextIngestedAsync(gateway.GatewayId);
     }
 
+    [Theory]
+    [InlineData(MqttProtocolVersion.V500)]
+    [InlineData(MqttProtocolVersion.V311)]
+    public async Task a_gateway_with_a_persistent_session_finds_it_again_so_it_resends_unacknowledged_publishes(MqttProtocolVersion version)
+    {
+        var gateway = Ingress.AddGateway();
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", _host.Port)
+            .WithProtocolVersion(version)
+            .WithClientId(gateway.GatewayId)
+            .WithCredentials(gateway.GatewayId, "secret-pw")
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval(3600)
+            .WithTimeout(Patience)
+            .Build();
+
+        var (first, firstResult) = await ConnectAsync(options);
+        await first.DisconnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var (_, secondResult) = await ConnectAsync(options);
+
+        firstResult.IsSessionPresent.ShouldBeFalse();
+        secondResult.IsSessionPresent.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task a_resumed_session_gets_the_topic_prefix_of_the_latest_connect()
+    {
+        var gateway = Ingress.AddGateway();
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", _host.Port)
+            .WithClientId(gateway.GatewayId)
+            .WithCredentials(gateway.GatewayId, "secret-pw")
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval(3600)
+            .WithTimeout(Patience)
+            .Build();
+        var (first, _) = await ConnectAsync(options);
+        await first.DisconnectAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var moved = Ingress.AddGateway(id: gateway.GatewayId, topicPrefix: $"/neuron/moved/{gateway.GatewayId}");
+
+        var (second, result) = await ConnectAsync(options);
+
+        result.IsSessionPresent.ShouldBeTrue();
+        (await second.PublishAsync(gateway.Telemetry(), ValuesFormat())).ReasonCode.ShouldBe(MqttClientPublishReasonCode.NotAuthorized);
+        (await second.PublishAsync(moved.Telemetry(), ValuesFormat())).ReasonCode.ShouldBe(MqttClientPublishReasonCode.Success);
+        (await Ingress.NextIngestedAsync(gateway.GatewayId)).Topic.ShouldBe(moved.Telemetry());
+    }
+
     [Fact]
     public async Task ingests_the_values_format()
     {
@@ -300,6 +348,41 @@ public class EmbeddedBrokerTests(EmbeddedBrokerFixture fixture) : IClassFixture<
         var again = await _host.ConnectedGatewayAsync(gateway, version: version);
         (await again.PublishAsync(gateway.Telemetry(), ValuesFormat())).ReasonCode.ShouldBe(MqttClientPublishReasonCode.Success);
         await Ingress.NextIngestedAsync(gateway.GatewayId);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F })]
+    [InlineData(new byte[] { 0x36, 0x00 })]
+    [InlineData(new byte[] { 0x47, 0x45, 0x54, 0x20, 0x2F, 0x20, 0x48, 0x54, 0x54, 0x50, 0x2F, 0x31, 0x2E, 0x31, 0x0D, 0x0A, 0x0D, 0x0A })]
+    [InlineData(new byte[] { 0x10, 0x0C, 0x00, 0x04, 0x4D, 0x51, 0x54, 0x54, 0x09, 0x02, 0x00, 0x3C, 0x00, 0x00 })]
+    public async Task malformed_packets_drop_the_client_but_not_the_broker(byte[] garbage)
+    {
+        // RELIABILITY D7: bad remaining length, QoS 3, HTTP instead of MQTT (read as a packet of 69 bytes that never
+        // come: dropped by the 10 s communication timeout), protocol level 9.
+        using (var socket = new System.Net.Sockets.TcpClient())
+        {
+            await socket.ConnectAsync(System.Net.IPAddress.Loopback, _host.Port, TestContext.Current.CancellationToken);
+            var stream = socket.GetStream();
+            await stream.WriteAsync(garbage, TestContext.Current.CancellationToken);
+            using var closed = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            closed.CancelAfter(TimeSpan.FromSeconds(20));
+            var buffer = new byte[256];
+            try
+            {
+                while (await stream.ReadAsync(buffer, closed.Token) > 0)
+                {
+                    // A refusal CONNACK may come first; the broker must then close.
+                }
+            }
+            catch (IOException)
+            {
+                // Reset by the broker: closed as well.
+            }
+        }
+
+        var gateway = Ingress.AddGateway();
+        var client = await _host.ConnectedGatewayAsync(gateway);
+        (await client.PublishAsync(gateway.Telemetry(), ValuesFormat())).ReasonCode.ShouldBe(MqttClientPublishReasonCode.Success);
     }
 
     [Fact]

@@ -9,17 +9,22 @@ namespace ChargeLedger.Tests.Mqtt;
 public class ExternalBrokerTests(MosquittoFixture mosquitto) : IClassFixture<MosquittoFixture>
 {
     /// <summary>A host consuming from the fixture's Mosquitto, with the embedded broker off (the two are independent).</summary>
-    private Task<MqttHost> ConsumerAsync(string clientId) => MqttHost.StartAsync(new Dictionary<string, string?>
+    private Task<MqttHost> ConsumerAsync(string clientId, string? sharedGroup = null, Action<FakeTelemetryIngress>? prepare = null)
     {
-        ["ChargeLedger:Mqtt:Enabled"] = "false",
-        ["ChargeLedger:Mqtt:ExternalBroker:Host"] = "127.0.0.1",
-        ["ChargeLedger:Mqtt:ExternalBroker:Port"] = mosquitto.Port.ToString(CultureInfo.InvariantCulture),
-        ["ChargeLedger:Mqtt:ExternalBroker:Username"] = MosquittoFixture.ConsumerUser,
-        ["ChargeLedger:Mqtt:ExternalBroker:Password"] = MosquittoFixture.Password,
-        ["ChargeLedger:Mqtt:ExternalBroker:ClientId"] = clientId,
-        ["ChargeLedger:Mqtt:ExternalBroker:ReconnectMinDelayMilliseconds"] = "100",
-        ["ChargeLedger:Mqtt:ExternalBroker:ReconnectMaxDelayMilliseconds"] = "1000",
-    });
+        var settings = new Dictionary<string, string?>
+        {
+            ["ChargeLedger:Mqtt:Enabled"] = "false",
+            ["ChargeLedger:Mqtt:ExternalBroker:Host"] = "127.0.0.1",
+            ["ChargeLedger:Mqtt:ExternalBroker:Port"] = mosquitto.Port.ToString(CultureInfo.InvariantCulture),
+            ["ChargeLedger:Mqtt:ExternalBroker:Username"] = MosquittoFixture.ConsumerUser,
+            ["ChargeLedger:Mqtt:ExternalBroker:Password"] = MosquittoFixture.Password,
+            ["ChargeLedger:Mqtt:ExternalBroker:ClientId"] = clientId,
+            ["ChargeLedger:Mqtt:ExternalBroker:SharedGroup"] = sharedGroup,
+            ["ChargeLedger:Mqtt:ExternalBroker:ReconnectMinDelayMilliseconds"] = "100",
+            ["ChargeLedger:Mqtt:ExternalBroker:ReconnectMaxDelayMilliseconds"] = "1000",
+        };
+        return MqttHost.StartAsync(settings, prepare);
+    }
 
     private async Task<IMqttClient> PublisherAsync()
     {
@@ -136,8 +141,8 @@ public class ExternalBrokerTests(MosquittoFixture mosquitto) : IClassFixture<Mos
         await mosquitto.KillAsync();
         await mosquitto.StartAsync();
 
-        await using var second = await ConsumerAsync(clientId);
-        second.Ingress.AddGateway(id: gateway.GatewayId);
+        // Known before the consumer starts: the queued messages arrive right after CONNACK.
+        await using var second = await ConsumerAsync(clientId, prepare: ingress => ingress.AddGateway(id: gateway.GatewayId));
         var received = new List<long>();
         for (var i = 0; i < count; i++)
         {
@@ -145,6 +150,35 @@ public class ExternalBrokerTests(MosquittoFixture mosquitto) : IClassFixture<Mos
         }
 
         received.ShouldBe(Enumerable.Range(0, count).Select(i => 1_700_000_000_000L + i));
+    }
+
+    [Fact]
+    public async Task two_nodes_in_a_shared_group_split_the_stream_and_each_message_is_recorded_once()
+    {
+        Assert.SkipUnless(mosquitto.Available, MosquittoFixture.MissingMessage);
+        var group = $"g{Guid.NewGuid():N}"[..9];
+        await using var first = await ConsumerAsync($"cl-{Guid.NewGuid():N}", group);
+        await using var second = await ConsumerAsync($"cl-{Guid.NewGuid():N}", group);
+        var publisher = await PublisherAsync();
+        await SubscribedAsync(first, publisher);
+        await SubscribedAsync(second, publisher);
+        var gateway = new GatewayIdentity($"GW-{Guid.NewGuid():N}"[..11], "ST-1", "");
+        gateway = gateway with { TopicPrefix = $"/neuron/{gateway.GatewayId}" };
+        first.Ingress.AddGateway(id: gateway.GatewayId);
+        second.Ingress.AddGateway(id: gateway.GatewayId);
+
+        const int count = 20;
+        for (var i = 0; i < count; i++)
+        {
+            await publisher.PublishAsync(gateway.Telemetry(), ValuesFormat(timestamp: 1_700_000_000_000 + i));
+        }
+
+        await Eventually(() => first.Ingress.IngestAttempts(gateway.GatewayId) + second.Ingress.IngestAttempts(gateway.GatewayId) >= count);
+        var seen = first.Ingress.Drain(gateway.GatewayId).Concat(second.Ingress.Drain(gateway.GatewayId))
+            .Select(m => m.Timestamp.ToUnixTimeMilliseconds()).ToList();
+
+        seen.Order().ShouldBe(Enumerable.Range(0, count).Select(i => 1_700_000_000_000L + i));
+        (first.Ingress.IngestAttempts(gateway.GatewayId) + second.Ingress.IngestAttempts(gateway.GatewayId)).ShouldBe(count);
     }
 
     /// <summary>Mosquitto writes its store at most every autosave_interval (1 s here); wait until the file has changed since now.</summary>

@@ -14,10 +14,10 @@ public sealed class FakeTelemetryIngress : ITelemetryIngress
     private readonly ConcurrentDictionary<string, int> _attempts = new(StringComparer.Ordinal);
 
     /// <summary>A new gateway with a unique id, so tests sharing a broker never see each other's messages.</summary>
-    public GatewayIdentity AddGateway(string password = "secret-pw", string? id = null)
+    public GatewayIdentity AddGateway(string password = "secret-pw", string? id = null, string? topicPrefix = null)
     {
         id ??= $"GW-{Guid.NewGuid():N}"[..11];
-        var identity = new GatewayIdentity(id, "ST-1", $"/neuron/{id}");
+        var identity = new GatewayIdentity(id, "ST-1", topicPrefix ?? $"/neuron/{id}");
         _gateways[id] = (password, identity);
         return identity;
     }
@@ -68,6 +68,18 @@ public sealed class FakeTelemetryIngress : ITelemetryIngress
         {
             throw new TimeoutException("nothing arrived in time", ex);
         }
+    }
+
+    /// <summary>Everything recorded for the gateway and not yet read.</summary>
+    public IReadOnlyList<NeuronMessage> Drain(string gatewayId)
+    {
+        var drained = new List<NeuronMessage>();
+        while (Ingested(gatewayId).Reader.TryRead(out var message))
+        {
+            drained.Add(message);
+        }
+
+        return drained;
     }
 
     public bool HasIngested(string gatewayId) => Ingested(gatewayId).Reader.Count > 0;

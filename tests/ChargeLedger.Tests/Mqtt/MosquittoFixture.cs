@@ -11,7 +11,7 @@ namespace ChargeLedger.Tests.Mqtt;
 /// (mosquitto_passwd -b), <c>allow_anonymous false</c>, <c>persistence true</c> in a temp directory. Tests skip only
 /// when the binaries are missing (ops/test.sh installs Debian's mosquitto and mosquitto-clients).
 /// </summary>
-public sealed class MosquittoFixture : IAsyncLifetime
+public class MosquittoFixture : IAsyncLifetime
 {
     public const string ConsumerUser = "chargeledger";
     public const string PublisherUser = "neuron-pub";
@@ -27,6 +27,12 @@ public sealed class MosquittoFixture : IAsyncLifetime
 
     public string ConfigPath => Path.Combine(_directory, "mosquitto.conf");
 
+    /// <summary>Users in the password file, all with <see cref="Password"/>.</summary>
+    protected virtual IEnumerable<string> Users => [ConsumerUser, PublisherUser];
+
+    /// <summary>Lines appended to the generated mosquitto.conf.</summary>
+    protected virtual string ExtraConfiguration => "";
+
     public int Port { get; private set; }
 
     public string Log
@@ -40,7 +46,7 @@ public sealed class MosquittoFixture : IAsyncLifetime
         }
     }
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         if (Tools.Find("mosquitto") is null || Tools.Find("mosquitto_passwd") is null)
         {
@@ -51,18 +57,18 @@ public sealed class MosquittoFixture : IAsyncLifetime
         Port = Tools.FreePort();
         var passwords = Path.Combine(_directory, "passwd");
         await File.WriteAllTextAsync(passwords, "");
-        foreach (var user in new[] { ConsumerUser, PublisherUser })
+        foreach (var user in Users)
         {
             var (code, output) = await Tools.RunAsync("mosquitto_passwd", ["-b", passwords, user, Password]);
             code.ShouldBe(0, output);
         }
 
-        await File.WriteAllTextAsync(Path.Combine(_directory, "mosquitto.conf"), string.Create(CultureInfo.InvariantCulture, $"""
-            listener {Port} 127.0.0.1
+        await File.WriteAllTextAsync(Path.Combine(_directory, "mosquitto.conf"), string.Create(CultureInfo.InvariantCulture, $$"""
+            listener {{Port}} 127.0.0.1
             allow_anonymous false
-            password_file {passwords}
+            password_file {{passwords}}
             persistence true
-            persistence_location {_directory}/
+            persistence_location {{_directory}}/
             autosave_interval 1
             max_queued_messages 10000
             # Running as root in CI: stay root so the temp files stay readable (no effect for other users).
@@ -73,6 +79,7 @@ public sealed class MosquittoFixture : IAsyncLifetime
             log_type notice
             log_type information
             connection_messages true
+            {{ExtraConfiguration}}
 
             """));
         Available = true;
@@ -137,6 +144,8 @@ public sealed class MosquittoFixture : IAsyncLifetime
         {
             Directory.Delete(_directory, recursive: true);
         }
+
+        GC.SuppressFinalize(this);
     }
 
     private void Append(string? line)
@@ -150,6 +159,34 @@ public sealed class MosquittoFixture : IAsyncLifetime
         {
             _log.AppendLine(line);
         }
+    }
+}
+
+/// <summary>
+/// Mosquitto with the security settings of the shipped ops/mosquitto/mosquitto.conf: its ACL file as it is,
+/// use_username_as_clientid and the packet size cap; gateway users GW-A and GW-B.
+/// </summary>
+public sealed class ShippedConfigMosquittoFixture : MosquittoFixture
+{
+    protected override IEnumerable<string> Users => [ConsumerUser, "GW-A", "GW-B"];
+
+    protected override string ExtraConfiguration => $"""
+        acl_file {Path.Combine(RepositoryRoot(), "ops", "mosquitto", "chargeledger.acl")}
+        use_username_as_clientid true
+        max_packet_size 327680
+        """;
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ChargeLedger.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"no ChargeLedger.sln above {AppContext.BaseDirectory}");
     }
 }
 

@@ -36,7 +36,7 @@ public sealed class MqttHost : IAsyncDisposable
 
     public T Service<T>() where T : notnull => _host.Services.GetRequiredService<T>();
 
-    public static async Task<MqttHost> StartAsync(IDictionary<string, string?>? settings = null)
+    public static async Task<MqttHost> StartAsync(IDictionary<string, string?>? settings = null, Action<FakeTelemetryIngress>? prepare = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -52,6 +52,7 @@ public sealed class MqttHost : IAsyncDisposable
         var log = new MemoryLoggerProvider();
         builder.Logging.AddProvider(log).SetMinimumLevel(LogLevel.Information);
         var ingress = new FakeTelemetryIngress();
+        prepare?.Invoke(ingress);
         builder.Services.AddSingleton<ITelemetryIngress>(ingress);
         builder.Services.AddChargeLedgerMqtt(builder.Configuration);
         var host = builder.Build();
@@ -131,6 +132,17 @@ public static class MqttScenario
     public static string TagsFormat(long timestamp = 1650006388943) =>
         string.Create(CultureInfo.InvariantCulture,
             $$"""{"timestamp":{{timestamp}},"node":"meter-2","group":"grp","tags":[{"name":"tag0","value":123},{"name":"tag1","error":2014},{"name":"on","value":true}]}""");
+
+    /// <summary>Waits until the condition holds, checking every 20 ms, for at most <see cref="Patience"/>.</summary>
+    public static async Task Eventually(Func<bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(Patience);
+        while (!condition())
+        {
+            // Polling a condition with a deadline, not a sleep standing in for synchronisation.
+            await Task.Delay(20, deadline.Token);
+        }
+    }
 
     /// <summary>Completes when the client has been disconnected, waiting at most <see cref="Patience"/>.</summary>
     public static Task WhenDisconnectedAsync(this IMqttClient client)
