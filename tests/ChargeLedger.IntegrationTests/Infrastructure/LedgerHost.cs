@@ -47,7 +47,9 @@ public sealed class LedgerHost(PostgresServer server) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        ConnectionString = await server.CreateDatabaseAsync("host");
+        // Hosts of many collections share one server: 25 connections each (the host's own default is 40) keeps them
+        // within its max_connections while every projection, subscription and the ledger still get their own.
+        ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(await server.CreateDatabaseAsync("host")) { MaxPoolSize = 25 }.ToString();
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Marten"] = ConnectionString,
