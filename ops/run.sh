@@ -49,6 +49,7 @@ if (( demo )); then dotnet build src/ChargeLedger.Simulator -c Release -nologo -
 export ConnectionStrings__Marten=$connection
 export ChargeLedger__ApiKeys__admin__Key=$admin_key ChargeLedger__ApiKeys__admin__Roles__0=admin
 export ChargeLedger__CodeGeneration=Static # README "Wolverine code generation"
+export Logging__LogLevel__Marten=Warning # the async daemon logs every page it applies at Information
 mqtt_port=${CHARGELEDGER_MQTT_PORT:-1883}
 export ChargeLedger__Mqtt__Port=$mqtt_port
 
@@ -105,8 +106,7 @@ cat >&2 <<INFO
     PostgreSQL     $connection
 
   Try:  curl -H "Authorization: Bearer $admin_key" $base/api/chargepoints/CP-SAMPLE
-        mosquitto_pub -p $mqtt_port -i GW-SAMPLE -u GW-SAMPLE -P '$gateway_password' -q 1 -t /neuron/GW-SAMPLE/modbus/grp \
-          -m "{\"timestamp\":\$(date +%s%3N),\"node\":\"trafo-1\",\"group\":\"grp\",\"values\":{\"temp\":71}}"
+        mosquitto_pub -p $mqtt_port -i GW-SAMPLE -u GW-SAMPLE -P '$gateway_password' -q 1 -t /neuron/GW-SAMPLE/modbus/grp -m "{\"timestamp\":\$(date +%s%3N),\"node\":\"trafo-1\",\"group\":\"grp\",\"values\":{\"temp\":71}}"
 INFO
 
 if (( demo )); then
