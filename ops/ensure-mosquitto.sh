@@ -14,16 +14,7 @@ has_tools() {
     command -v mosquitto_passwd >/dev/null 2>&1
 }
 
-as_root() {
-  if [[ $EUID -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo -n "$@"
-  else
-    log "need root to run: $*  (no sudo available)"
-    return 1
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/as-root.sh"
 
 if ! has_tools; then
   log "installing Debian packages 'mosquitto' and 'mosquitto-clients'"

@@ -36,16 +36,7 @@ find_bin_dir() {
   return 1
 }
 
-as_root() {
-  if [[ $EUID -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo -n "$@"
-  else
-    log "need root to run: $*  (no sudo available)"
-    return 1
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/as-root.sh"
 
 install_postgres() {
   log "no PostgreSQL server binaries found; installing Debian package 'postgresql'"

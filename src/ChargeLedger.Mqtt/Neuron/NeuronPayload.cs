@@ -127,10 +127,10 @@ public static class NeuronPayload
                     failure = group is null ? ReadName(ref reader, NeuronRejection.Group, "group", out group) : Duplicate(property);
                     break;
                 case "values":
-                    failure = values is null ? ReadValues(ref reader, out values) : Duplicate(property);
+                    failure = values is null ? ReadTagObject(ref reader, "values", out values) : Duplicate(property);
                     break;
                 case "errors":
-                    failure = errors is null ? ReadErrors(ref reader, out errors) : Duplicate(property);
+                    failure = errors is null ? ReadTagObject(ref reader, "errors", out errors) : Duplicate(property);
                     break;
                 case "tags":
                     failure = tags is null ? ReadTags(ref reader, out tags) : Duplicate(property);
@@ -267,14 +267,16 @@ public static class NeuronPayload
         return null;
     }
 
-    private static NeuronRejection? ReadValues(ref Utf8JsonReader reader, out Dictionary<string, NeuronTagValue>? values)
+    /// <summary>values-format's "values" (numbers) or "errors" (error codes): an object of tag name to entry.</summary>
+    private static NeuronRejection? ReadTagObject(ref Utf8JsonReader reader, string field, out Dictionary<string, NeuronTagValue>? tags)
     {
-        values = null;
+        tags = null;
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            return new(NeuronRejection.BadTag, $"values is a {Describe(reader.TokenType)}, not an object");
+            return new(NeuronRejection.BadTag, $"{field} is a {Describe(reader.TokenType)}, not an object");
         }
 
+        var errorCodes = field == "errors";
         var read = new Dictionary<string, NeuronTagValue>(StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -285,51 +287,33 @@ public static class NeuronPayload
                 return badName;
             }
 
-            if (ReadNumber(ref reader, name, out var value) is { } badValue)
+            NeuronTagValue tag;
+            if (errorCodes)
             {
-                return badValue;
+                if (ReadErrorCode(ref reader, name, out var code) is { } badCode)
+                {
+                    return badCode;
+                }
+
+                tag = new NeuronTagValue(name, null, code);
+            }
+            else
+            {
+                if (ReadNumber(ref reader, name, out var value) is { } badValue)
+                {
+                    return badValue;
+                }
+
+                tag = new NeuronTagValue(name, value, null);
             }
 
-            if (!read.TryAdd(name, new NeuronTagValue(name, value, null)))
+            if (!read.TryAdd(name, tag))
             {
-                return new(NeuronRejection.DuplicateTag, $"tag \"{name}\" appears twice in values");
-            }
-        }
-
-        values = read;
-        return null;
-    }
-
-    private static NeuronRejection? ReadErrors(ref Utf8JsonReader reader, out Dictionary<string, NeuronTagValue>? errors)
-    {
-        errors = null;
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            return new(NeuronRejection.BadTag, $"errors is a {Describe(reader.TokenType)}, not an object");
-        }
-
-        var read = new Dictionary<string, NeuronTagValue>(StringComparer.Ordinal);
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var name = reader.GetString()!;
-            reader.Read();
-            if (ReadTagName(name) is { } badName)
-            {
-                return badName;
-            }
-
-            if (ReadErrorCode(ref reader, name, out var code) is { } badCode)
-            {
-                return badCode;
-            }
-
-            if (!read.TryAdd(name, new NeuronTagValue(name, null, code)))
-            {
-                return new(NeuronRejection.DuplicateTag, $"tag \"{name}\" appears twice in errors");
+                return new(NeuronRejection.DuplicateTag, $"tag \"{name}\" appears twice in {field}");
             }
         }
 
-        errors = read;
+        tags = read;
         return null;
     }
 

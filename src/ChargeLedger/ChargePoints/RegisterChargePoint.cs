@@ -20,9 +20,7 @@ public sealed record RegisterChargePoint(string Id, string StationId, string? Pa
             RuleFor(x => x.Id).MustBeLedgerId();
             RuleFor(x => x.StationId).MustBeLedgerId();
             // OCPP security whitepaper: Basic-auth passwords are 16-40 printable ASCII characters.
-            RuleFor(x => x.Password!).Length(16, 40).Matches("^[\\x21-\\x7E]+$")
-                .WithMessage("Must be 16-40 printable ASCII characters without spaces.")
-                .When(x => x.Password is not null);
+            RuleFor(x => x.Password!).MustBePassword(40).When(x => x.Password is not null);
         }
     }
 }

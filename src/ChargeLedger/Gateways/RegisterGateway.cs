@@ -23,9 +23,7 @@ public sealed record RegisterGateway(string Id, string StationId, string? Passwo
         {
             RuleFor(x => x.Id).MustBeLedgerId();
             RuleFor(x => x.StationId).MustBeLedgerId();
-            RuleFor(x => x.Password!).Length(16, 64).Matches("^[\\x21-\\x7E]+$")
-                .WithMessage("Must be 16-64 printable ASCII characters without spaces.")
-                .When(x => x.Password is not null);
+            RuleFor(x => x.Password!).MustBePassword(64).When(x => x.Password is not null);
             RuleFor(x => x.TopicPrefix!).Must(IsValidTopicPrefix)
                 .WithMessage("Must be an MQTT topic of 1-200 characters without wildcards ('+', '#'), not starting with '$', " +
                              "not ending with '/', without empty levels after the first.")

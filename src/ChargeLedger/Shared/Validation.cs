@@ -42,6 +42,14 @@ public static class Validation
     public static IResult NotFound(string detail) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: detail);
 
+    /// <summary>
+    /// A Basic-auth or MQTT password: 16 to <paramref name="maxLength"/> printable ASCII characters (the OCPP security
+    /// whitepaper's rule for charge points, 16-40).
+    /// </summary>
+    public static IRuleBuilderOptions<T, string> MustBePassword<T>(this IRuleBuilder<T, string> rule, int maxLength) =>
+        rule.Length(16, maxLength).Matches("^[\\x21-\\x7E]+$")
+            .WithMessage($"Must be 16-{maxLength} printable ASCII characters without spaces.");
+
     public static IRuleBuilderOptions<T, string> MustBeLedgerId<T>(this IRuleBuilder<T, string> rule) =>
         rule.NotEmpty().Must(StreamKeys.IsValidId)
             .WithMessage("Must be 1-48 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.");
