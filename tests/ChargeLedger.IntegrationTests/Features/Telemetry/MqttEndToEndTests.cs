@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text;
 using ChargeLedger.IntegrationTests.Infrastructure;
 using ChargeLedger.Mqtt.Broker;
@@ -65,6 +66,37 @@ public sealed class MqttEndToEndTests(LedgerHost host)
         var letters = (await host.Api(Access.Roles.Operator).GetJsonAsync($"/api/telemetry/dead-letters?gatewayId={gateway.Id}")).EnumerateArray().ToList();
         letters.ShouldContain(l => l.GetProperty("payload").GetString() == "not json at all" && l.GetProperty("topic").GetString() == topic);
         letters.ShouldContain(l => l.GetProperty("reason").GetString()!.Contains("fan"));
+    }
+
+    /// <summary>Issue 4 "alarms raised and cleared", through the broker: a threshold held for forSeconds of gateway time, then released.</summary>
+    [Fact]
+    public async Task a_threshold_rule_raises_an_alarm_from_mqtt_telemetry_and_a_normal_sample_clears_it()
+    {
+        var gateway = await host.RegisteredGatewayAsync();
+        var (transformer, measurand) = (LedgerHost.NewId("TR"), LedgerHost.NewId("OilTemperature"));
+        await host.MappedDevicesAsync(gateway.Id, TelemetryScenarios.Device("trafo-1", "temp", transformer, "transformer", measurand, "Celsius"));
+        (await host.Api(Access.Roles.Operator).PostAsJsonAsync("/api/alarm-rules",
+                new { id = LedgerHost.NewId("R"), kind = "transformer", measurand, comparator = ">", threshold = 85, forSeconds = 60, severity = "major" }, Ct))
+            .StatusCode.ShouldBe(System.Net.HttpStatusCode.Created);
+        var (client, connected) = await ConnectAsync(gateway.Id, gateway.Id, gateway.Password);
+        using var _ = client;
+        connected.ResultCode.ShouldBe(MqttClientConnectResultCode.Success);
+
+        var t0 = DateTimeOffset.UtcNow.AddMinutes(-3);
+        foreach (var (seconds, temp) in new[] { (0, 91), (30, 92), (61, 93), (90, 70) })
+        {
+            var ms = t0.AddSeconds(seconds).ToUnixTimeMilliseconds();
+            (await client.PublishAsync(Message($"{gateway.TopicPrefix}/modbus/grp",
+                $$$"""{"timestamp":{{{ms}}},"node":"trafo-1","group":"grp","values":{"temp":{{{temp}}}}}"""), Ct)).ReasonCode.ShouldBe(MqttClientPublishReasonCode.Success);
+        }
+
+        await host.WaitForProjectionsAsync();
+        var alarm = (await host.Api(Access.Roles.Operator).GetJsonAsync($"/api/alarms?stationId={gateway.StationId}")).EnumerateArray().ShouldHaveSingleItem();
+        alarm.GetProperty("kind").GetString().ShouldBe("telemetry_threshold");
+        alarm.GetProperty("severity").GetString().ShouldBe("major");
+        alarm.GetProperty("source").GetString().ShouldBe($"device:{transformer}");
+        alarm.GetProperty("raisedAt").GetDateTimeOffset().ToUnixTimeMilliseconds().ShouldBe(t0.AddSeconds(61).ToUnixTimeMilliseconds());
+        alarm.GetProperty("clearedAt").GetDateTimeOffset().ToUnixTimeMilliseconds().ShouldBe(t0.AddSeconds(90).ToUnixTimeMilliseconds());
     }
 
     [Fact]
