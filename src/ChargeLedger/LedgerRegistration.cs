@@ -1,6 +1,7 @@
 using ChargeLedger.Access;
 using ChargeLedger.Alarms;
 using ChargeLedger.ChargePoints;
+using ChargeLedger.Commands;
 using ChargeLedger.Gateways;
 using ChargeLedger.IdTags;
 using ChargeLedger.Ledger;
@@ -51,6 +52,14 @@ public static class LedgerRegistration
         (typeof(StationRegistered), "station_registered"),
         (typeof(TariffPublished), "tariff_published"),
         (typeof(TariffAssignedToStation), "tariff_assigned_to_station"),
+        (typeof(ChargePointConfigurationReported), "charge_point_configuration_reported"),
+        (typeof(CommandRequested), "command_requested"),
+        (typeof(CommandSent), "command_sent"),
+        (typeof(CommandAccepted), "command_accepted"),
+        (typeof(CommandRejected), "command_rejected"),
+        (typeof(CommandFailed), "command_failed"),
+        (typeof(CommandTimedOut), "command_timed_out"),
+        (typeof(CommandLateReplyReceived), "command_late_reply_received"),
         (typeof(GatewayRegistered), "gateway_registered"),
         (typeof(GatewayDevicesMapped), "gateway_devices_mapped"),
         (typeof(TelemetryRecorded), "telemetry_recorded"),
@@ -103,6 +112,8 @@ public static class LedgerRegistration
         services.AddSingleton<IValidator<RepriceTransaction>, RepriceTransaction.Validator>();
         services.AddSingleton<IValidator<RegisterGateway>, RegisterGateway.Validator>();
         services.AddSingleton<IValidator<MapGatewayDevices>, MapGatewayDevices.Validator>();
+        services.AddSingleton<IValidator<SendCommand>, SendCommand.Validator>();
+        services.AddSingleton<CommandDispatcher>();
         services.AddSingleton<TelemetryIngestion>();
         services.AddSingleton<ITelemetryIngress>(sp => sp.GetRequiredService<TelemetryIngestion>());
         services.AddHostedService<TelemetryRetention>();

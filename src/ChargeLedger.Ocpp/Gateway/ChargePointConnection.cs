@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
+using ChargeLedger.Commands;
 using ChargeLedger.Ledger;
 using ChargeLedger.Ocpp.Framing;
 using Microsoft.Extensions.Logging;
@@ -49,6 +50,14 @@ public sealed class ChargePointConnection : IDisposable
     private DateTimeOffset _silentDetectedAt;
     private byte[] _receiveBuffer = [];
 
+    // Our calls to the charge point (issue 5): one outstanding at a time, the rest queued in order (OCPP-J 1.6 §4.1.1).
+    // Ids of calls that timed out are remembered (a bounded few) so a late reply is recorded rather than called stray.
+    private const int RememberedTimeouts = 64;
+    private readonly Channel<OutgoingCall> _outgoing = Channel.CreateUnbounded<OutgoingCall>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, OutgoingCall> _timedOut = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _timedOutOrder = new();
+    private OutgoingCall? _awaiting;
+
     public ChargePointConnection(string chargePointId, ChargePointLedger ledger, WebSocket socket, OcppOptions options,
         V16Dispatcher dispatcher, TimeProvider time, ILogger logger)
     {
@@ -85,6 +94,9 @@ public sealed class ChargePointConnection : IDisposable
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closing.Token);
         var processor = Task.Run(() => ProcessAsync(linked.Token), CancellationToken.None);
+        // Our calls stop with the socket: whatever is in flight or queued fails at once (ConnectionLost) instead of timing out.
+        using var callerStop = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
+        var caller = Task.Run(() => CallOutAsync(callerStop.Token), CancellationToken.None);
         try
         {
             await ReceiveAsync(linked.Token);
@@ -92,7 +104,10 @@ public sealed class ChargePointConnection : IDisposable
         finally
         {
             _calls.Writer.TryComplete();
+            _outgoing.Writer.TryComplete();
+            await callerStop.CancelAsync();
             await processor;
+            await caller;
         }
     }
 
@@ -209,6 +224,108 @@ public sealed class ChargePointConnection : IDisposable
         finally
         {
             _ledgerGate.Release();
+        }
+    }
+
+    /// <summary>Queues a CALL of ours (an operator command); the task ends with its reply, a timeout or the connection's end.</summary>
+    public Task<CallOutcome> EnqueueCallAsync(string action, JsonElement payload, Func<string, Task> sent, Func<CallOutcome, Task> lateReply,
+        CancellationToken cancellationToken)
+    {
+        var call = new OutgoingCall(action, payload, sent, lateReply);
+        return _outgoing.Writer.TryWrite(call)
+            ? call.Completion.Task.WaitAsync(cancellationToken)
+            : Task.FromResult(new CallOutcome(CallOutcomeKind.ConnectionLost, ErrorDescription: "The connection closed"));
+    }
+
+    /// <summary>Sends queued calls one at a time, each waiting for its reply or the call timeout (RELIABILITY B10).</summary>
+    private async Task CallOutAsync(CancellationToken cancellationToken)
+    {
+        var timeout = TimeSpan.FromSeconds(Math.Max(1, _options.CallTimeoutSeconds));
+        var output = new ArrayBufferWriter<byte>(512);
+        OutgoingCall? current = null;
+        try
+        {
+            await foreach (var call in _outgoing.Reader.ReadAllAsync(cancellationToken))
+            {
+                current = call;
+                output.ResetWrittenCount();
+                OcppJ.WriteCall(output, call.MessageId, call.Action, call.Payload);
+                Volatile.Write(ref _awaiting, call);
+                await SendAsync(output.WrittenMemory, cancellationToken);
+                try
+                {
+                    await call.Sent(call.MessageId);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The frame is out; the outcome is still worth waiting for and recording.
+                    _logger.LogWarning(ex, "Could not record that {Action} {MessageId} was sent to {ChargePointId}", call.Action, call.MessageId, ChargePointId);
+                }
+
+                CallOutcome outcome;
+                try
+                {
+                    outcome = await call.Reply.Task.WaitAsync(timeout, _time, cancellationToken);
+                }
+                catch (TimeoutException)
+                {
+                    RememberTimedOut(call);
+                    outcome = new CallOutcome(CallOutcomeKind.TimedOut);
+                }
+                finally
+                {
+                    Volatile.Write(ref _awaiting, null);
+                }
+
+                // Only now, after "sent" was recorded: the caller records the outcome next, never beside it.
+                call.Completion.TrySetResult(outcome);
+                current = null;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            current?.Completion.TrySetResult(new CallOutcome(CallOutcomeKind.ConnectionLost, ErrorDescription: "The connection closed before the reply"));
+            while (_outgoing.Reader.TryRead(out var queued))
+            {
+                queued.Completion.TrySetResult(new CallOutcome(CallOutcomeKind.ConnectionLost, ErrorDescription: "The connection closed before the call was sent"));
+            }
+        }
+    }
+
+    private void RememberTimedOut(OutgoingCall call)
+    {
+        _timedOut[call.MessageId] = call;
+        _timedOutOrder.Enqueue(call.MessageId);
+        while (_timedOutOrder.Count > RememberedTimeouts && _timedOutOrder.TryDequeue(out var oldest))
+        {
+            _timedOut.TryRemove(oldest, out _);
+        }
+    }
+
+    /// <summary>A CALLRESULT or CALLERROR: the answer to the call in flight, a late answer to one that timed out, or stray (RELIABILITY B9).</summary>
+    private async Task ReplyAsync(string messageId, CallOutcome outcome)
+    {
+        if (Volatile.Read(ref _awaiting) is { } awaiting && awaiting.MessageId == messageId)
+        {
+            awaiting.Reply.TrySetResult(outcome);
+        }
+        else if (_timedOut.TryRemove(messageId, out var late))
+        {
+            try
+            {
+                await late.LateReply(outcome);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "Could not record the late reply of {ChargePointId} to {Action} {MessageId}", ChargePointId, late.Action, messageId);
+            }
+        }
+        else
+        {
+            _logger.LogInformation("Ignoring a reply from {ChargePointId} to a call we did not make ({MessageId})", ChargePointId, messageId);
         }
     }
 
@@ -382,9 +499,11 @@ public sealed class ChargePointConnection : IDisposable
 
                 await _calls.Writer.WriteAsync((call, Stopwatch.GetTimestamp()), cancellationToken);
                 break;
-            case OcppCallResult or OcppCallError:
-                // Replies to our own calls (remote commands) arrive here; until commands exist, any reply is stray (RELIABILITY B9).
-                _logger.LogInformation("Ignoring a reply from {ChargePointId} to a call we did not make", ChargePointId);
+            case OcppCallResult result:
+                await ReplyAsync(result.MessageId, new CallOutcome(CallOutcomeKind.Result, result.Payload.Clone()));
+                break;
+            case OcppCallError error:
+                await ReplyAsync(error.MessageId, new CallOutcome(CallOutcomeKind.Error, null, error.ErrorCode, error.ErrorDescription));
                 break;
         }
     }
@@ -482,4 +601,19 @@ public readonly record struct CallReply(ReadOnlyMemory<byte> Payload, string? Er
         new(JsonSerializer.SerializeToUtf8Bytes(payload, typeInfo), null, null);
 
     public static CallReply Error(string code, string description) => new(default, code, description);
+}
+
+/// <summary>One CALL of ours: ids are ours to choose and unique per connection (OCPP-J 1.6 §4.1.4); a v7 GUID is 32 chars, within 36.</summary>
+internal sealed class OutgoingCall(string action, JsonElement payload, Func<string, Task> sent, Func<CallOutcome, Task> lateReply)
+{
+    public string MessageId { get; } = Guid.CreateVersion7().ToString("N");
+    public string Action { get; } = action;
+    public JsonElement Payload { get; } = payload;
+    public Func<string, Task> Sent { get; } = sent;
+    public Func<CallOutcome, Task> LateReply { get; } = lateReply;
+    /// <summary>The charge point's answer, set by the receive loop.</summary>
+    public TaskCompletionSource<CallOutcome> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>What the caller gets: the answer, a timeout or the connection's end, once the call's sending is fully recorded.</summary>
+    public TaskCompletionSource<CallOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

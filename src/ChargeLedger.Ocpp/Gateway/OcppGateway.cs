@@ -208,6 +208,7 @@ public static class OcppGatewayRegistration
         services.AddSingleton<IChargePointPresence>(sp => sp.GetRequiredService<ConnectionRegistry>());
         services.AddSingleton(Schemas.OcppSchemaValidator.Ocpp16);
         services.AddSingleton<OcppGateway>();
+        services.AddSingleton<Commands.IChargePointCalls, ChargePointCalls>();
         services.AddHostedService<SilenceWatchdog>();
         return services;
     }

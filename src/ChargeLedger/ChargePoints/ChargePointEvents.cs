@@ -53,6 +53,17 @@ public sealed record ConnectorAvailabilitySet(
     string SetBy,
     DateTimeOffset SetAt);
 
+/// <summary>
+/// The charge point's answer to an operator's GetConfiguration (OCPP 1.6 §5.8), kept as it came: configurationKey
+/// ([{key, readonly, value}]) and unknownKey, each an empty array when absent.
+/// </summary>
+public sealed record ChargePointConfigurationReported(
+    string ChargePointId,
+    string CommandId,
+    System.Text.Json.JsonElement ConfigurationKey,
+    System.Text.Json.JsonElement UnknownKey,
+    DateTimeOffset ReportedAt);
+
 public sealed record ConnectorStatusChanged(
     string ChargePointId,
     int ConnectorId,

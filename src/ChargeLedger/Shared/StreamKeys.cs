@@ -14,6 +14,7 @@ public static partial class StreamKeys
     public const string StationPrefix = "station:";
     public const string TariffPrefix = "tariff:";
     public const string GatewayPrefix = "gateway:";
+    public const string CommandPrefix = "command:";
     public const string DevicePrefix = "device:";
     public const string AlarmPrefix = "alarm:";
     public const string AlarmRulePrefix = "alarmrule:";
@@ -25,6 +26,8 @@ public static partial class StreamKeys
     public static string Tariff(string tariffId) => TariffPrefix + tariffId;
 
     public static string Gateway(string gatewayId) => GatewayPrefix + gatewayId;
+
+    public static string Command(string commandId) => CommandPrefix + commandId;
 
     public static string Device(string deviceId) => DevicePrefix + deviceId;
 

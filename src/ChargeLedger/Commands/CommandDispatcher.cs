@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using ChargeLedger.ChargePoints;
+using ChargeLedger.Ledger;
+using ChargeLedger.Shared;
+using Marten;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ChargeLedger.Commands;
+
+/// <summary>
+/// Runs an operator command's life (issue 5): CommandRequested is committed before the 202, then the CALL is queued on
+/// the charge point's connection; CommandSent, the outcome and any late reply are appended to the command's stream as
+/// they happen, so support sees where a command got to even if this node stops half-way.
+/// </summary>
+public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls calls, TimeProvider time, IHostApplicationLifetime lifetime,
+    ILogger<CommandDispatcher> logger)
+{
+    /// <summary>Status values that mean success in OCPP 1.6 answers (CONTRACT.md): Accepted, Unlocked (UnlockConnector), Scheduled (ChangeAvailability).</summary>
+    private static readonly HashSet<string> SuccessStatuses = new(StringComparer.Ordinal) { "Accepted", "Unlocked", "Scheduled" };
+
+    private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+
+    public bool IsConnected(string chargePointId) => calls.IsConnected(chargePointId);
+
+    public string? Validate(string action, JsonElement payload) => calls.Validate(action, payload);
+
+    /// <summary>Records the request and starts the call; a charge point not connected here fails the command at once.</summary>
+    public async Task<Command> RequestAsync(string chargePointId, string action, JsonElement payload, string requestedBy, CancellationToken cancellationToken)
+    {
+        var commandId = "cmd-" + Guid.CreateVersion7().ToString("N");
+        var now = time.GetUtcNow();
+        var requested = new CommandRequested(commandId, chargePointId, action, payload.Clone(), requestedBy, now);
+        await using var session = store.LightweightSession();
+        if (!calls.IsConnected(chargePointId))
+        {
+            var failed = new CommandFailed(commandId, "The charge point is not connected", null, null, now);
+            session.Events.StartStream(StreamKeys.Command(commandId), requested, failed);
+            await session.SaveChangesAsync(cancellationToken);
+            return Command.Fold([requested, failed])!;
+        }
+
+        session.Events.StartStream(StreamKeys.Command(commandId), requested);
+        await session.SaveChangesAsync(cancellationToken);
+        _running[commandId] = Task.Run(() => RunAsync(requested), CancellationToken.None);
+        return Command.Create(requested);
+    }
+
+    public async Task<Command?> LoadAsync(string commandId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(StreamKeys.Command(commandId), token: cancellationToken);
+        return Command.Fold(events.Select(e => e.Data));
+    }
+
+    private async Task RunAsync(CommandRequested requested)
+    {
+        var stopping = lifetime.ApplicationStopping;
+        try
+        {
+            var outcome = await calls.CallAsync(requested.ChargePointId, requested.Action, requested.Payload,
+                messageId => AppendAsync(requested.CommandId, new CommandSent(requested.CommandId, messageId, time.GetUtcNow())),
+                late => AppendAsync(requested.CommandId, new CommandLateReplyReceived(requested.CommandId, late.Payload, late.ErrorCode,
+                    late.ErrorDescription, time.GetUtcNow())),
+                (ledger, result) => Effect(ledger, requested, result), stopping);
+            await AppendAsync(requested.CommandId, Completion(requested.CommandId, outcome, time.GetUtcNow()));
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Command {CommandId} ({Action} to {ChargePointId}) did not complete", requested.CommandId, requested.Action,
+                requested.ChargePointId);
+            try
+            {
+                await AppendAsync(requested.CommandId, new CommandFailed(requested.CommandId, "Internal error: " + ex.GetType().Name, null, null, time.GetUtcNow()));
+            }
+            catch (Exception again)
+            {
+                logger.LogError(again, "Could not record the failure of command {CommandId}", requested.CommandId);
+            }
+        }
+        finally
+        {
+            _running.TryRemove(requested.CommandId, out _);
+        }
+    }
+
+    /// <summary>The event that ends a command (CONTRACT.md Commands).</summary>
+    public static object Completion(string commandId, CallOutcome outcome, DateTimeOffset at) => outcome.Kind switch
+    {
+        CallOutcomeKind.Result when IsSuccess(outcome.Payload) => new CommandAccepted(commandId, outcome.Payload!.Value, at),
+        CallOutcomeKind.Result => new CommandRejected(commandId, outcome.Payload!.Value, at),
+        CallOutcomeKind.Error => new CommandFailed(commandId, "The charge point answered with a CALLERROR", outcome.ErrorCode, outcome.ErrorDescription, at),
+        CallOutcomeKind.TimedOut => new CommandTimedOut(commandId, at),
+        CallOutcomeKind.NotConnected => new CommandFailed(commandId, "The charge point is not connected", null, null, at),
+        _ => new CommandFailed(commandId, outcome.ErrorDescription ?? "The connection closed before the reply", null, null, at),
+    };
+
+    /// <summary>No status field, or a status meaning success.</summary>
+    public static bool IsSuccess(JsonElement? payload) =>
+        payload is not { ValueKind: JsonValueKind.Object } answer
+        || !answer.TryGetProperty("status", out var status)
+        || (status.ValueKind == JsonValueKind.String && SuccessStatuses.Contains(status.GetString()!));
+
+    /// <summary>
+    /// What an answered command means for the charge point's own record (issue 5): an accepted (or scheduled)
+    /// ChangeAvailability sets the connector's availability, so the Unavailable that follows an Inoperative counts as
+    /// planned in uptime; a GetConfiguration answer is kept on the charge point. Everything else has no direct effect
+    /// (RemoteStartTransaction leads to the charge point's own StartTransaction).
+    /// </summary>
+    public static object? Effect(ChargePointLedger ledger, CommandRequested requested, CallOutcome outcome)
+    {
+        if (outcome is not { Kind: CallOutcomeKind.Result, Payload: { } answer })
+        {
+            return null;
+        }
+
+        switch (requested.Action)
+        {
+            case "ChangeAvailability" when IsSuccess(answer)
+                                          && requested.Payload.TryGetProperty("connectorId", out var connector)
+                                          && requested.Payload.TryGetProperty("type", out var type)
+                                          && Enum.TryParse<ConnectorAvailability>(type.GetString(), out var availability):
+                return new RecordAvailabilitySet(ledger, connector.GetInt32(), availability, requested.CommandId, requested.RequestedBy);
+            case "GetConfiguration":
+                return new RecordConfigurationReported(ledger, Array(answer, "configurationKey"), Array(answer, "unknownKey"), requested.CommandId);
+            default:
+                return null;
+        }
+    }
+
+    private static JsonElement Array(JsonElement answer, string property) =>
+        answer.TryGetProperty(property, out var value) ? value.Clone() : JsonDocument.Parse("[]").RootElement.Clone();
+
+    /// <summary>
+    /// Appends without an expected version; a late reply may race the timeout's own append on the same stream, so a
+    /// collision on the stream's next version is retried (the events are independent facts, their order is arrival order).
+    /// </summary>
+    private async Task AppendAsync(string commandId, object @event)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var session = store.LightweightSession();
+                session.Events.Append(StreamKeys.Command(commandId), @event);
+                await session.SaveChangesAsync(CancellationToken.None);
+                return;
+            }
+            catch (Exception ex) when (attempt < 5 && IsVersionCollision(ex))
+            {
+                logger.LogDebug(ex, "Append to command {CommandId} collided; retrying", commandId);
+            }
+        }
+    }
+
+    private static bool IsVersionCollision(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            // Marten 9 raises its own EventStreamUnexpectedMaxEventIdException (not public) beside JasperFx's.
+            if (ex is JasperFx.ConcurrencyException or JasperFx.Events.EventStreamUnexpectedMaxEventIdException
+                || ex.GetType().Name == nameof(JasperFx.Events.EventStreamUnexpectedMaxEventIdException))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
