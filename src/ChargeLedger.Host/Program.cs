@@ -16,6 +16,7 @@ using JasperFx.Events.Daemon;
 using Marten;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
+using OpenTelemetry.Metrics;
 using Weasel.Core;
 using Wolverine;
 using Wolverine.Http;
@@ -132,6 +133,12 @@ public static class Program
             o.SerializerOptions.Converters.Add(new UtcTimestampConverter());
         });
         services.AddProblemDetails();
+        // Prometheus scrapes GET /metrics (open, like the health endpoints: counts and timings, no business data).
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter("ChargeLedger.*")
+            .AddAspNetCoreInstrumentation()
+            .AddRuntimeInstrumentation()
+            .AddPrometheusExporter());
 
         var app = builder.Build();
         app.UseWebSockets();
@@ -139,6 +146,7 @@ public static class Program
         app.UseAuthorization();
         app.MapOcppGateway();
         app.MapHealthEndpoints();
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOpenApi();
         app.MapWolverineEndpoints(http =>
         {
