@@ -96,6 +96,7 @@ gateway_password=$(cat "$state/sample-gateway" 2>/dev/null || echo "(unknown: de
 cat >&2 <<INFO
 
   ChargeLedger is running.
+    Dashboard      $base/dashboard#key=$admin_key
     API            $base/api        (Authorization: Bearer <key>)
     OpenAPI        $base/openapi/v1.json
     Health         $base/health/ready

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using ChargeLedger;
 using ChargeLedger.Access;
+using ChargeLedger.Host.Dashboard;
 using ChargeLedger.Host.Migrations;
 using ChargeLedger.Ledger;
 using ChargeLedger.Mqtt;
@@ -147,6 +148,7 @@ public static class Program
         app.MapOcppGateway();
         app.MapHealthEndpoints();
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapDashboard();
         app.MapOpenApi();
         app.MapWolverineEndpoints(http =>
         {
