@@ -12,7 +12,6 @@ using ChargeLedger.Transactions;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.Events;
-using JasperFx.Events.Daemon;
 using Marten;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
@@ -79,6 +78,9 @@ public static class Program
         services.AddOcppGateway();
         services.AddChargeLedgerMqtt(configuration);
 
+        var cluster = ClusterSettings.From(configuration);
+        services.AddSingleton(cluster);
+
         services.AddMarten(opts =>
             {
                 opts.Connection(dataSource);
@@ -93,6 +95,7 @@ public static class Program
                 opts.Events.MetadataConfig.CausationIdEnabled = true;
                 opts.AddChargeLedgerWriteModel();
                 opts.AddChargeLedgerProjections();
+                cluster.Apply(opts);
             })
             .UseLightweightSessions()
             .IntegrateWithWolverine(w =>
@@ -102,7 +105,9 @@ public static class Program
             })
             // Prices every stopped transaction from the event store, at least once, progress kept in PostgreSQL.
             .SubscribeToEventsWithServices<TransactionPricingSubscription>(ServiceLifetime.Singleton)
-            .AddAsyncDaemon(DaemonMode.Solo);
+            // Solo: every projection and subscription runs here. HotCold (ops/cluster.md): each shard runs on the one node
+            // holding its PostgreSQL advisory lock; the others poll for it and take over when it is released.
+            .AddAsyncDaemon(cluster.DaemonMode);
         services.AddChargeLedgerProjectionAdmin();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name);
 

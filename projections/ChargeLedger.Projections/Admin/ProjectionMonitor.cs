@@ -67,6 +67,18 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
 
     public IProjectionDaemon Daemon => _daemon ?? throw new InvalidOperationException("The projection monitor has not started.");
 
+    /// <summary>
+    /// True when the async daemon runs in HotCold mode (ChargeLedger:Cluster:Mode, ops/cluster.md): each shard runs on
+    /// the one node holding its PostgreSQL advisory lock, so this node may run none, some or all of them.
+    /// </summary>
+    public bool Coordinated => _store.Options.Events.Daemon.AsyncMode == DaemonMode.HotCold;
+
+    /// <summary>
+    /// Whether this node's daemon has an agent for the shard now (running, or paused by a failure). In HotCold the
+    /// coordinator starts an agent only after taking the shard's advisory lock and stops it when the lock is lost.
+    /// </summary>
+    public bool RunsHere(string shard) => _daemon?.CurrentAgents().Any(a => a.Name.Identity == shard) ?? false;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _daemon = _coordinator.DaemonForMainDatabase();
