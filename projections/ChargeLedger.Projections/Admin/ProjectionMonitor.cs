@@ -107,8 +107,11 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
     public IReadOnlyList<ShardSnapshot> Shards() =>
         [.. _shards.Values.Select(w => w.Snapshot()).OrderBy(s => s.Shard, StringComparer.Ordinal)];
 
-    /// <summary>Shards stopped by an event they cannot apply.</summary>
-    public IReadOnlyList<ShardSnapshot> Stopped() => [.. Shards().Where(s => s.Failure is not null)];
+    /// <summary>Shards stopped by an event they cannot apply (in HotCold, of those this node runs now).</summary>
+    public IReadOnlyList<ShardSnapshot> Stopped() => [.. Shards().Where(s => s.Failure is not null && IsLocal(s.Shard))];
+
+    /// <summary>Solo: every shard this node reported on. HotCold: only those it runs now, not what it ran before losing the lock.</summary>
+    private bool IsLocal(string shard) => !Coordinated || RunsHere(shard);
 
     void IObserver<ShardState>.OnNext(ShardState value) => Record(value);
 
@@ -186,12 +189,12 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
     private IEnumerable<Measurement<long>> ObserveLagEvents()
     {
         var highWater = HighWaterMark;
-        return _shards.Values.Select(w => new Measurement<long>(Math.Max(0, highWater - w.Position),
+        return _shards.Where(w => IsLocal(w.Key)).Select(w => w.Value).Select(w => new Measurement<long>(Math.Max(0, highWater - w.Position),
             new KeyValuePair<string, object?>("projection", w.Projection)));
     }
 
     private IEnumerable<Measurement<int>> ObserveStopped() =>
-        _shards.Values.Select(w => new Measurement<int>(w.Snapshot().Failure is null ? 0 : 1, new KeyValuePair<string, object?>("projection", w.Projection)));
+        _shards.Where(w => IsLocal(w.Key)).Select(w => w.Value).Select(w => new Measurement<int>(w.Snapshot().Failure is null ? 0 : 1, new KeyValuePair<string, object?>("projection", w.Projection)));
 
     public void Dispose()
     {
