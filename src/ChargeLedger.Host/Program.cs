@@ -13,7 +13,6 @@ using ChargeLedger.Transactions;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.Events;
-using JasperFx.Events.Daemon;
 using Marten;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
@@ -80,6 +79,9 @@ public static class Program
         services.AddOcppGateway();
         services.AddChargeLedgerMqtt(configuration);
 
+        var cluster = ClusterSettings.From(configuration);
+        services.AddSingleton(cluster);
+
         services.AddMarten(opts =>
             {
                 opts.Connection(dataSource);
@@ -94,6 +96,7 @@ public static class Program
                 opts.Events.MetadataConfig.CausationIdEnabled = true;
                 opts.AddChargeLedgerWriteModel();
                 opts.AddChargeLedgerProjections();
+                cluster.Apply(opts);
             })
             .UseLightweightSessions()
             .IntegrateWithWolverine(w =>
@@ -103,7 +106,9 @@ public static class Program
             })
             // Prices every stopped transaction from the event store, at least once, progress kept in PostgreSQL.
             .SubscribeToEventsWithServices<TransactionPricingSubscription>(ServiceLifetime.Singleton)
-            .AddAsyncDaemon(DaemonMode.Solo);
+            // Solo: every projection and subscription runs here. HotCold (ops/cluster.md): each shard runs on the one node
+            // holding its PostgreSQL advisory lock; the others poll for it and take over when it is released.
+            .AddAsyncDaemon(cluster.DaemonMode);
         services.AddChargeLedgerProjectionAdmin();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name);
 

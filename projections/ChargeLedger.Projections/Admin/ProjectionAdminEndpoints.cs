@@ -32,11 +32,15 @@ public static class ProjectionAdminEndpoints
     public const string Rebuilding = "rebuilding";
     public const string Stopped = "stopped";
 
+    /// <summary>HotCold only: another node runs this projection; position and lag are its progress (mt_event_progression).</summary>
+    public const string Standby = "standby";
+
     /// <summary>
     /// Each projection with its position and lag against the high-water mark (from mt_event_progression, so it is the
     /// same on every node), and its state: rebuilding (a rebuild runs on this node), stopped (with the error that stopped
     /// it, or no agent runs it) or running. lagSeconds is the age of the oldest event the projection has not applied yet
-    /// (server time; 0 when caught up).
+    /// (server time; 0 when caught up). In HotCold mode (ops/cluster.md) an async projection this node does not run is
+    /// "standby" (or "stopped" with the error the running node persisted): position and lag are still the running node's.
     /// </summary>
     [WolverineGet("/api/admin/projections")]
     [Authorize(Roles = Roles.DeveloperOrAdmin)]
@@ -65,7 +69,10 @@ public static class ProjectionAdminEndpoints
         })];
     }
 
-    /// <summary>202 and the rebuild runs in the background on this node's daemon; 404 unknown name; 409 while one runs.</summary>
+    /// <summary>
+    /// 202 and the rebuild runs in the background on this node's daemon; 404 unknown name; 409 while one runs, and in
+    /// HotCold mode 409 on a node that does not run the projection (two daemons would write it).
+    /// </summary>
     [WolverinePost("/api/admin/projections/{name}/rebuild")]
     [Authorize(Roles = Roles.DeveloperOrAdmin)]
     public static IResult Rebuild(string name, ProjectionRebuilder rebuilder, ProjectionCatalog catalog)
@@ -75,6 +82,9 @@ public static class ProjectionAdminEndpoints
         {
             RebuildRequest.Started => Results.Accepted(statusUrl, new RebuildAcceptedResponse(catalog.Find(name)!.Name, Rebuilding, statusUrl)),
             RebuildRequest.AlreadyRunning => Validation.Conflict($"A rebuild of projection {catalog.Find(name)!.Name} is already running."),
+            RebuildRequest.NotRunHere => Validation.Conflict(
+                $"This node does not run projection {catalog.Find(name)!.Name} (cluster mode HotCold: another node holds its leadership lock), " +
+                "and a rebuild here would make two daemons write it. Send the request to the node whose GET /api/admin/projections reports it running."),
             _ => Validation.NotFound($"Unknown projection {name}; known: {string.Join(", ", catalog.All.Select(p => p.Name))}."),
         };
     }
@@ -94,7 +104,7 @@ public static class ProjectionAdminEndpoints
 
         foreach (var shard in projection.Shards)
         {
-            if (local.GetValueOrDefault(shard)?.Failure is { } failure)
+            if ((!monitor.Coordinated || monitor.RunsHere(shard)) && local.GetValueOrDefault(shard)?.Failure is { } failure)
             {
                 return (Stopped, new ProjectionErrorResponse(failure.Message, failure.Category, failure.EventSequence, failure.EventType,
                     failure.StreamKey, failure.At));
@@ -105,6 +115,12 @@ public static class ProjectionAdminEndpoints
             {
                 return (Stopped, new ProjectionErrorResponse(reason, "Other", null, null, null, null));
             }
+        }
+
+        if (monitor.Coordinated && !projection.Shards.All(monitor.RunsHere))
+        {
+            // The leader's persisted "Running" outlives a leader that died; only the node running a shard says running.
+            return (Standby, null);
         }
 
         var runningHere = projection.Shards.All(s => monitor.Daemon.StatusFor(s) == AgentStatus.Running);

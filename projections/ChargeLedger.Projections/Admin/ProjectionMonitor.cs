@@ -67,6 +67,18 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
 
     public IProjectionDaemon Daemon => _daemon ?? throw new InvalidOperationException("The projection monitor has not started.");
 
+    /// <summary>
+    /// True when the async daemon runs in HotCold mode (ChargeLedger:Cluster:Mode, ops/cluster.md): each shard runs on
+    /// the one node holding its PostgreSQL advisory lock, so this node may run none, some or all of them.
+    /// </summary>
+    public bool Coordinated => _store.Options.Events.Daemon.AsyncMode == DaemonMode.HotCold;
+
+    /// <summary>
+    /// Whether this node's daemon has an agent for the shard now (running, or paused by a failure). In HotCold the
+    /// coordinator starts an agent only after taking the shard's advisory lock and stops it when the lock is lost.
+    /// </summary>
+    public bool RunsHere(string shard) => _daemon?.CurrentAgents().Any(a => a.Name.Identity == shard) ?? false;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _daemon = _coordinator.DaemonForMainDatabase();
@@ -95,8 +107,11 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
     public IReadOnlyList<ShardSnapshot> Shards() =>
         [.. _shards.Values.Select(w => w.Snapshot()).OrderBy(s => s.Shard, StringComparer.Ordinal)];
 
-    /// <summary>Shards stopped by an event they cannot apply.</summary>
-    public IReadOnlyList<ShardSnapshot> Stopped() => [.. Shards().Where(s => s.Failure is not null)];
+    /// <summary>Shards stopped by an event they cannot apply (in HotCold, of those this node runs now).</summary>
+    public IReadOnlyList<ShardSnapshot> Stopped() => [.. Shards().Where(s => s.Failure is not null && IsLocal(s.Shard))];
+
+    /// <summary>Solo: every shard this node reported on. HotCold: only those it runs now, not what it ran before losing the lock.</summary>
+    private bool IsLocal(string shard) => !Coordinated || RunsHere(shard);
 
     void IObserver<ShardState>.OnNext(ShardState value) => Record(value);
 
@@ -174,12 +189,12 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
     private IEnumerable<Measurement<long>> ObserveLagEvents()
     {
         var highWater = HighWaterMark;
-        return _shards.Values.Select(w => new Measurement<long>(Math.Max(0, highWater - w.Position),
+        return _shards.Where(w => IsLocal(w.Key)).Select(w => w.Value).Select(w => new Measurement<long>(Math.Max(0, highWater - w.Position),
             new KeyValuePair<string, object?>("projection", w.Projection)));
     }
 
     private IEnumerable<Measurement<int>> ObserveStopped() =>
-        _shards.Values.Select(w => new Measurement<int>(w.Snapshot().Failure is null ? 0 : 1, new KeyValuePair<string, object?>("projection", w.Projection)));
+        _shards.Where(w => IsLocal(w.Key)).Select(w => w.Value).Select(w => new Measurement<int>(w.Snapshot().Failure is null ? 0 : 1, new KeyValuePair<string, object?>("projection", w.Projection)));
 
     public void Dispose()
     {

@@ -22,6 +22,9 @@ public enum RebuildRequest
     Started,
     AlreadyRunning,
     UnknownProjection,
+
+    /// <summary>HotCold: another node runs the projection, and a rebuild here would make two daemons write it.</summary>
+    NotRunHere,
 }
 
 /// <summary>
@@ -45,6 +48,11 @@ public sealed class ProjectionRebuilder(ProjectionMonitor monitor, ProjectionCat
         if (catalog.Find(projection) is not { } entry)
         {
             return RebuildRequest.UnknownProjection;
+        }
+
+        if (monitor.Coordinated && entry.Lifecycle == JasperFx.Events.Projections.ProjectionLifecycle.Async && !entry.Shards.All(monitor.RunsHere))
+        {
+            return RebuildRequest.NotRunHere;
         }
 
         var running = new RebuildStatus(RebuildOutcome.Running, time.GetUtcNow(), null, null, null);

@@ -28,6 +28,12 @@ public sealed class LedgerHost(PostgresServer server) : IAsyncLifetime
 
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>
+    /// Runs this host against an existing database (another host's <see cref="ConnectionString"/>) instead of a fresh
+    /// one, for several nodes on one database (Features/Cluster). Without a pool size of its own it gets the same 25.
+    /// </summary>
+    public string? SharedConnectionString { get; init; }
+
     /// <summary>Extra host configuration, applied after the test settings (for hosts a test builds itself).</summary>
     public Action<WebApplicationBuilder>? Configure { get; init; }
 
@@ -49,7 +55,13 @@ public sealed class LedgerHost(PostgresServer server) : IAsyncLifetime
     {
         // Hosts of many collections share one server: 25 connections each (the host's own default is 40) keeps them
         // within its max_connections while every projection, subscription and the ledger still get their own.
-        ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(await server.CreateDatabaseAsync("host")) { MaxPoolSize = 25 }.ToString();
+        var connection = new Npgsql.NpgsqlConnectionStringBuilder(SharedConnectionString ?? await server.CreateDatabaseAsync("host"));
+        if (SharedConnectionString is null || !SharedConnectionString.Contains("Pool Size", StringComparison.OrdinalIgnoreCase))
+        {
+            connection.MaxPoolSize = 25;
+        }
+
+        ConnectionString = connection.ToString();
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Marten"] = ConnectionString,
