@@ -17,7 +17,8 @@ public static class DashboardEndpoints
 
     public static void MapDashboard(this IEndpointRouteBuilder endpoints)
     {
+        // Only /dashboard: "/" stays unmapped, because Kestrel folds dot segments ("/ocpp/..", "/ocpp/%2E%2E") into "/"
+        // and such an upgrade attempt must be refused (404), not redirected (RELIABILITY A4).
         endpoints.MapGet("/dashboard", () => Results.Bytes(Page.Value, "text/html; charset=utf-8")).ExcludeFromDescription();
-        endpoints.MapGet("/", () => Results.Redirect("/dashboard")).ExcludeFromDescription();
     }
 }

@@ -19,9 +19,6 @@ public sealed class DashboardTests(LedgerHost host)
         var page = await response.Content.ReadAsStringAsync(Ct);
         page.ShouldContain("/api/chargepoints");
         page.ShouldContain("/api/alarms?active=true");
-
-        using var root = await host.Api(null).GetAsync("/", Ct);
-        root.RequestMessage!.RequestUri!.AbsolutePath.ShouldBe("/dashboard");
     }
 
     [Fact]
