@@ -75,6 +75,12 @@ public static class Program
         services.Configure<OcppOptions>(configuration.GetSection(OcppOptions.Section));
         services.Configure<LedgerWriterOptions>(configuration.GetSection("ChargeLedger:Ledger"));
         services.Configure<TelemetryOptions>(configuration.GetSection(TelemetryOptions.Section));
+        services.Configure<ChargeLedger.Commands.CommandRelayOptions>(o =>
+        {
+            configuration.GetSection("ChargeLedger:Commands").Bind(o);
+            // With several nodes a command must reach whichever node holds the charge point's socket.
+            o.Enabled = ClusterSettings.From(configuration).Mode != ClusterMode.Solo;
+        });
         services.AddChargeLedgerWriteSide(configuration.GetValue("ChargeLedger:Security:PasswordIterations", PasswordHasher.DefaultIterations));
         services.AddOcppGateway();
         services.AddChargeLedgerMqtt(configuration);

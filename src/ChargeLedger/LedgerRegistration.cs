@@ -114,6 +114,7 @@ public static class LedgerRegistration
         services.AddSingleton<IValidator<MapGatewayDevices>, MapGatewayDevices.Validator>();
         services.AddSingleton<IValidator<SendCommand>, SendCommand.Validator>();
         services.AddSingleton<CommandDispatcher>();
+        services.AddHostedService<CommandRelay>();
         services.AddSingleton<TelemetryIngestion>();
         services.AddSingleton<ITelemetryIngress>(sp => sp.GetRequiredService<TelemetryIngestion>());
         services.AddHostedService<TelemetryRetention>();

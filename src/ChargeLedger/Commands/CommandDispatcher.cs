@@ -14,13 +14,14 @@ namespace ChargeLedger.Commands;
 /// the charge point's connection; CommandSent, the outcome and any late reply are appended to the command's stream as
 /// they happen, so support sees where a command got to even if this node stops half-way.
 /// </summary>
-public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls calls, TimeProvider time, IHostApplicationLifetime lifetime,
-    ILogger<CommandDispatcher> logger)
+public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls calls, LedgerStore ledger, Npgsql.NpgsqlDataSource dataSource,
+    Microsoft.Extensions.Options.IOptions<CommandRelayOptions> relay, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<CommandDispatcher> logger)
 {
     /// <summary>Status values that mean success in OCPP 1.6 answers (CONTRACT.md): Accepted, Unlocked (UnlockConnector), Scheduled (ChangeAvailability).</summary>
     private static readonly HashSet<string> SuccessStatuses = new(StringComparer.Ordinal) { "Accepted", "Unlocked", "Scheduled" };
 
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _claimed = new(StringComparer.Ordinal);
 
     public bool IsConnected(string chargePointId) => calls.IsConnected(chargePointId);
 
@@ -33,6 +34,22 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
         var now = time.GetUtcNow();
         var requested = new CommandRequested(commandId, chargePointId, action, payload.Clone(), requestedBy, now);
         await using var session = store.LightweightSession();
+        if (!calls.IsConnected(chargePointId) && relay.Value.Enabled && await ConnectedElsewhereAsync(chargePointId, cancellationToken))
+        {
+            // Another node holds the socket: record the request, then tell the nodes (CommandRelay) which one it is for.
+            session.Events.StartStream(StreamKeys.Command(commandId), requested);
+            await session.SaveChangesAsync(cancellationToken);
+            await using (var notify = dataSource.CreateCommand("select pg_notify($1, $2)"))
+            {
+                notify.Parameters.Add(new Npgsql.NpgsqlParameter { Value = CommandRelay.Channel });
+                notify.Parameters.Add(new Npgsql.NpgsqlParameter { Value = commandId });
+                await notify.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            _running[commandId] = Task.Run(() => FailUnclaimedAsync(commandId), CancellationToken.None);
+            return Command.Create(requested);
+        }
+
         if (!calls.IsConnected(chargePointId))
         {
             var failed = new CommandFailed(commandId, "The charge point is not connected", null, null, now);
@@ -45,6 +62,59 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
         await session.SaveChangesAsync(cancellationToken);
         _running[commandId] = Task.Run(() => RunAsync(requested), CancellationToken.None);
         return Command.Create(requested);
+    }
+
+    /// <summary>A command relayed by another node: run it here if this node holds the charge point's socket and nobody has started it.</summary>
+    public async Task RunRelayedAsync(string commandId)
+    {
+        try
+        {
+            if (await LoadAsync(commandId, lifetime.ApplicationStopping) is not { Status: CommandStatus.Requested } command
+                || !calls.IsConnected(command.ChargePointId) || !_claimed.TryAdd(commandId, 0))
+            {
+                return;
+            }
+
+            var requested = new CommandRequested(command.CommandId, command.ChargePointId, command.Action, command.Payload, command.RequestedBy,
+                command.RequestedAt);
+            _running[commandId] = Task.Run(() => RunAsync(requested), CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Could not take relayed command {CommandId}", commandId);
+        }
+    }
+
+    /// <summary>The charge point's own stream says it is connected (to some node): the write model, not a read model.</summary>
+    private async Task<bool> ConnectedElsewhereAsync(string chargePointId, CancellationToken cancellationToken) =>
+        (await ledger.LoadChargePointAsync(chargePointId, cancellationToken))?.ChargePoint.Connected == true;
+
+    /// <summary>
+    /// A relayed command no node took within the claim timeout (the holding node went away, or the notification was
+    /// lost) is failed, with the stream's version as the guard: if a node recorded CommandSent meanwhile, this loses.
+    /// </summary>
+    private async Task FailUnclaimedAsync(string commandId)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, relay.Value.ClaimTimeoutSeconds)), time, lifetime.ApplicationStopping);
+            await using var session = store.LightweightSession();
+            session.Events.Append(StreamKeys.Command(commandId), 2,
+                new CommandFailed(commandId, "No node holds the charge point's connection", null, null, time.GetUtcNow()));
+            await session.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (IsVersionCollision(ex) || ex is OperationCanceledException)
+        {
+            // Claimed by the node holding the socket (or shutting down): nothing to do.
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Could not fail unclaimed command {CommandId}", commandId);
+        }
+        finally
+        {
+            _running.TryRemove(commandId, out _);
+        }
     }
 
     public async Task<Command?> LoadAsync(string commandId, CancellationToken cancellationToken)
