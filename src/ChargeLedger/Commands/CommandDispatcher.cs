@@ -14,7 +14,7 @@ namespace ChargeLedger.Commands;
 /// the charge point's connection; CommandSent, the outcome and any late reply are appended to the command's stream as
 /// they happen, so support sees where a command got to even if this node stops half-way.
 /// </summary>
-public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls calls, LedgerStore ledger, Npgsql.NpgsqlDataSource dataSource,
+public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls calls, LedgerStore ledger,
     Microsoft.Extensions.Options.IOptions<CommandRelayOptions> relay, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<CommandDispatcher> logger)
 {
     /// <summary>Status values that mean success in OCPP 1.6 answers (CONTRACT.md): Accepted, Unlocked (UnlockConnector), Scheduled (ChangeAvailability).</summary>
@@ -22,8 +22,6 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
 
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _claimed = new(StringComparer.Ordinal);
-
-    public bool IsConnected(string chargePointId) => calls.IsConnected(chargePointId);
 
     public string? Validate(string action, JsonElement payload) => calls.Validate(action, payload);
 
@@ -33,24 +31,10 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
         var commandId = "cmd-" + Guid.CreateVersion7().ToString("N");
         var now = time.GetUtcNow();
         var requested = new CommandRequested(commandId, chargePointId, action, payload.Clone(), requestedBy, now);
+        var here = calls.IsConnected(chargePointId);
+        var elsewhere = !here && relay.Value.Enabled && await ConnectedElsewhereAsync(chargePointId, cancellationToken);
         await using var session = store.LightweightSession();
-        if (!calls.IsConnected(chargePointId) && relay.Value.Enabled && await ConnectedElsewhereAsync(chargePointId, cancellationToken))
-        {
-            // Another node holds the socket: record the request, then tell the nodes (CommandRelay) which one it is for.
-            session.Events.StartStream(StreamKeys.Command(commandId), requested);
-            await session.SaveChangesAsync(cancellationToken);
-            await using (var notify = dataSource.CreateCommand("select pg_notify($1, $2)"))
-            {
-                notify.Parameters.Add(new Npgsql.NpgsqlParameter { Value = CommandRelay.Channel });
-                notify.Parameters.Add(new Npgsql.NpgsqlParameter { Value = commandId });
-                await notify.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            _running[commandId] = Task.Run(() => FailUnclaimedAsync(commandId), CancellationToken.None);
-            return Command.Create(requested);
-        }
-
-        if (!calls.IsConnected(chargePointId))
+        if (!here && !elsewhere)
         {
             var failed = new CommandFailed(commandId, "The charge point is not connected", null, null, now);
             session.Events.StartStream(StreamKeys.Command(commandId), requested, failed);
@@ -59,8 +43,15 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
         }
 
         session.Events.StartStream(StreamKeys.Command(commandId), requested);
+        if (elsewhere)
+        {
+            // Another node holds the socket: tell the nodes (CommandRelay) which command it is; PostgreSQL delivers the
+            // notification when this transaction commits, so no node can look before the request is recorded.
+            session.QueueSqlCommand("select pg_notify(?, ?)", CommandRelay.Channel, commandId);
+        }
+
         await session.SaveChangesAsync(cancellationToken);
-        _running[commandId] = Task.Run(() => RunAsync(requested), CancellationToken.None);
+        _running[commandId] = Task.Run(() => elsewhere ? FailUnclaimedAsync(commandId) : RunAsync(requested), CancellationToken.None);
         return Command.Create(requested);
     }
 
