@@ -68,7 +68,7 @@ public sealed class GridReportBuilder(LocalDate from, LocalDate to, EnergyGroupi
     {
         if (row.ChargePointId is null && StationOf(row.StationId) is { } station)
         {
-            station.AddDelivered(row.Period, row.EnergyWh);
+            station.AddDelivered(row.PeriodStart, row.EnergyWh);
         }
     }
 
@@ -133,15 +133,11 @@ public sealed class GridReportBuilder(LocalDate from, LocalDate to, EnergyGroupi
             }
         }
 
-        public void AddDelivered(string label, long wh)
+        public void AddDelivered(DateTimeOffset periodStart, long wh)
         {
-            for (var i = 0; i < Periods.Count; i++)
+            if (EnergyPeriods.IndexOf(Periods, periodStart) is var i and >= 0)
             {
-                if (Periods[i].Label == label)
-                {
-                    Delivered[i] += wh;
-                    return;
-                }
+                Delivered[i] += wh;
             }
         }
     }
