@@ -139,10 +139,11 @@ public sealed class TelemetryIngestion(
 
         if (devices.Count == 0)
         {
-            var reason = gateway.Nodes.Contains(message.Node)
+            var knownNode = gateway.Nodes.Contains(message.Node);
+            var reason = knownNode
                 ? $"No tag of node {message.Node} is mapped: {Names(unknown)}{(unscalable is null ? "" : $"; out of range: {Names(unscalable)}")}."
                 : $"Unknown node {message.Node} (not in gateway {gateway.Id}'s device map).";
-            return await DeadLetterAsync(message, gateway.Nodes.Contains(message.Node) ? "unknown_tags" : "unknown_node", reason, cancellationToken);
+            return await DeadLetterAsync(message, knownNode ? "unknown_tags" : "unknown_node", reason, cancellationToken);
         }
 
         var appends = new List<StreamAppend>(devices.Count);
