@@ -84,6 +84,7 @@ public static class Program
         services.AddChargeLedgerWriteSide(configuration.GetValue("ChargeLedger:Security:PasswordIterations", PasswordHasher.DefaultIterations));
         services.AddOcppGateway();
         services.AddChargeLedgerMqtt(configuration);
+        services.AddOcppBridge();
 
         var cluster = ClusterSettings.From(configuration);
         services.AddSingleton(cluster);

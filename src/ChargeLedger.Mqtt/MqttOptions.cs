@@ -30,6 +30,8 @@ public sealed class MqttOptions
 
     public ExternalBrokerOptions ExternalBroker { get; set; } = new();
 
+    public OcppBridgeOptions OcppBridge { get; set; } = new();
+
     internal bool TlsConfigured => TlsPort is not null && !string.IsNullOrWhiteSpace(CertificatePath);
 }
 
@@ -67,4 +69,39 @@ public sealed class ExternalBrokerOptions
     /// <summary>Configuration binding appends to a list default, so the default filter is applied here instead.</summary>
     internal IReadOnlyList<string> Filters =>
         [.. (Topics.Count == 0 ? ["/neuron/#"] : Topics).Select(f => string.IsNullOrWhiteSpace(SharedGroup) ? f : $"$share/{SharedGroup}/{f}")];
+}
+
+/// <summary>
+/// ChargeLedger:Mqtt:OcppBridge: charge points behind EMQX's OCPP gateway (DESIGN.md "EMQX OCPP gateway compatibility"),
+/// consumed from <see cref="MqttOptions.ExternalBroker"/> under a client id of its own.
+/// </summary>
+public sealed class OcppBridgeOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>Must be stable across restarts and differ per node: the broker keeps the persistent session under it.</summary>
+    public string ClientId { get; set; } = "chargeledger-ocpp";
+
+    /// <summary>EMQX's gateway mountpoint: CALLs on <c>{Mountpoint}cp/{id}</c>, replies on <c>…/Reply</c>, ours to <c>{Mountpoint}cs/{id}</c>.</summary>
+    public string Mountpoint { get; set; } = "ocpp/";
+
+    /// <summary>
+    /// Where EMQX reports the gateway's clients coming and going; the last two levels are the charge point id and
+    /// connected|disconnected.
+    /// </summary>
+    public string ConnectivityTopic { get; set; } = "$SYS/brokers/+/gateway/ocpp/clients/+/+";
+
+    /// <summary>
+    /// When set, the nodes split the charge points' CALLs through <c>$share/{SharedGroup}/…</c>. Replies and
+    /// connectivity are never shared: every node hears them and takes its own (see ops/cluster.md).
+    /// </summary>
+    public string? SharedGroup { get; set; }
+
+    internal bool Shared => !string.IsNullOrWhiteSpace(SharedGroup);
+
+    internal string CallFilter => Shared ? $"$share/{SharedGroup}/{Mountpoint}cp/+" : $"{Mountpoint}cp/+";
+
+    internal string ReplyFilter => $"{Mountpoint}cp/+/Reply";
+
+    internal string DownlinkTopic(string chargePointId) => $"{Mountpoint}cs/{chargePointId}";
 }

@@ -25,4 +25,14 @@ public static class MqttRegistration
         services.AddHostedService<ExternalBrokerConsumer>();
         return services;
     }
+
+    /// <summary>
+    /// The OCPP bridge (ChargeLedger:Mqtt:OcppBridge:Enabled): charge points behind EMQX's OCPP gateway, fed to the OCPP
+    /// gateway's connections, so it needs <c>AddOcppGateway</c> and the ledger beside it.
+    /// </summary>
+    public static IServiceCollection AddOcppBridge(this IServiceCollection services)
+    {
+        services.AddHostedService<OcppBridge.OcppBridge>();
+        return services;
+    }
 }

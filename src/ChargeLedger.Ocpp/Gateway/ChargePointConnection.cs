@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net.WebSockets;
@@ -12,16 +11,16 @@ using Microsoft.Extensions.Logging;
 namespace ChargeLedger.Ocpp.Gateway;
 
 /// <summary>
-/// One authenticated OCPP-J 1.6 WebSocket. A receive loop reads frames (so pings and replies to our calls are never
-/// stuck behind a slow CALL) and queues inbound CALLs; a processor answers them strictly one after another, which
-/// keeps each charge point's messages in order (RELIABILITY B8, E10) while other charge points run in parallel.
-/// Everything that decides on the ledger (the processor, connect/disconnect, the <see cref="SilenceWatchdog"/>) takes
-/// the ledger gate, because the ledger is single-writer by design.
+/// One charge point's OCPP 1.6 session over an <see cref="IOcppLink"/> (its own WebSocket, or EMQX's OCPP gateway over
+/// MQTT). The link's receive loop hands over frames (so pings and replies to our calls are never stuck behind a slow
+/// CALL) and inbound CALLs are queued; a processor answers them strictly one after another, which keeps each charge
+/// point's messages in order (RELIABILITY B8, E10) while other charge points run in parallel. Everything that decides
+/// on the ledger (the processor, connect/disconnect, the <see cref="SilenceWatchdog"/>) takes the ledger gate, because
+/// the ledger is single-writer by design.
 /// </summary>
 public sealed class ChargePointConnection : IDisposable
 {
     private static readonly Meter Meter = new("ChargeLedger.Ocpp");
-    private static readonly Counter<long> BadFrames = Meter.CreateCounter<long>("chargeledger.ocpp.bad_frames");
     private static readonly Counter<long> Calls = Meter.CreateCounter<long>("chargeledger.ocpp.calls");
     private static readonly Histogram<double> CallMs = Meter.CreateHistogram<double>("chargeledger.ocpp.call_ms", "ms",
         "From dequeuing a CALL to handing its answer to the socket");
@@ -30,14 +29,13 @@ public sealed class ChargePointConnection : IDisposable
 
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly WebSocket _socket;
+    private readonly IOcppLink _link;
     private readonly OcppOptions _options;
     private readonly V16Dispatcher _dispatcher;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Channel<(OcppCall Call, long ReceivedAt)> _calls;
     private readonly HashSet<string> _callsInFlight = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
     private readonly SemaphoreSlim _ledgerGate = new(1, 1);
     private long _lastSeenTicks;
@@ -48,7 +46,12 @@ public sealed class ChargePointConnection : IDisposable
     private long _heardAfterWatchTicks;
     private DateTimeOffset? _silentSince;
     private DateTimeOffset _silentDetectedAt;
-    private byte[] _receiveBuffer = [];
+
+    // On a link that redelivers (MQTT QoS 1), the last answers by UniqueId, so a CALL delivered again is answered again
+    // without being decided twice.
+    private const int RememberedAnswers = 64;
+    private readonly Dictionary<string, CallReply> _answers = new(StringComparer.Ordinal);
+    private readonly Queue<string> _answerOrder = new();
 
     // Our calls to the charge point (issue 5): one outstanding at a time, the rest queued in order (OCPP-J 1.6 §4.1.1).
     // Ids of calls that timed out are remembered (a bounded few) so a late reply is recorded rather than called stray.
@@ -58,13 +61,13 @@ public sealed class ChargePointConnection : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _timedOutOrder = new();
     private OutgoingCall? _awaiting;
 
-    public ChargePointConnection(string chargePointId, ChargePointLedger ledger, WebSocket socket, OcppOptions options,
-        V16Dispatcher dispatcher, TimeProvider time, ILogger logger)
+    public ChargePointConnection(string chargePointId, ChargePointLedger ledger, IOcppLink link, OcppOptions options,
+        V16Dispatcher dispatcher, TimeProvider time, ILogger logger, string? connectionId = null)
     {
         ChargePointId = chargePointId;
         Ledger = ledger;
-        ConnectionId = Guid.CreateVersion7().ToString("N");
-        _socket = socket;
+        ConnectionId = connectionId ?? Guid.CreateVersion7().ToString("N");
+        _link = link;
         _options = options;
         _dispatcher = dispatcher;
         _time = time;
@@ -75,7 +78,7 @@ public sealed class ChargePointConnection : IDisposable
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        Touch();
+        Heard();
     }
 
     public string ChargePointId { get; }
@@ -87,10 +90,13 @@ public sealed class ChargePointConnection : IDisposable
     public DateTimeOffset LastSeenAt => new(Interlocked.Read(ref _lastSeenTicks), TimeSpan.Zero);
 
     /// <summary>Why the connection ended, for the ChargePointDisconnected event.</summary>
-    public string CloseReason { get; private set; } = "Closed by charge point";
+    public string CloseReason { get; set; } = "Closed by charge point";
 
-    /// <summary>Runs until the socket closes; returns once the last queued CALL has been answered.</summary>
-    public async Task RunAsync(CancellationToken stopping)
+    /// <summary>
+    /// Runs until <paramref name="receive"/> (the link's inbound loop, which hands frames to <see cref="RouteAsync"/>)
+    /// ends; returns once the last queued CALL has been answered.
+    /// </summary>
+    public async Task RunAsync(Func<CancellationToken, Task> receive, CancellationToken stopping)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closing.Token);
         var processor = Task.Run(() => ProcessAsync(linked.Token), CancellationToken.None);
@@ -99,7 +105,7 @@ public sealed class ChargePointConnection : IDisposable
         var caller = Task.Run(() => CallOutAsync(callerStop.Token), CancellationToken.None);
         try
         {
-            await ReceiveAsync(linked.Token);
+            await receive(linked.Token);
         }
         finally
         {
@@ -111,29 +117,13 @@ public sealed class ChargePointConnection : IDisposable
         }
     }
 
-    /// <summary>Closes the socket from our side (replacement by a newer connection, shutdown).</summary>
+    /// <summary>Closes the link from our side (replacement by a newer connection, idle, shutdown, the charge point gone).</summary>
     public async Task CloseAsync(WebSocketCloseStatus status, string reason)
     {
         CloseReason = reason;
         try
         {
-            if (_socket.State == WebSocketState.Open)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await _sendLock.WaitAsync(timeout.Token);
-                try
-                {
-                    await _socket.CloseOutputAsync(status, reason, timeout.Token);
-                }
-                finally
-                {
-                    _sendLock.Release();
-                }
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            _logger.LogDebug(ex, "Closing {ChargePointId} did not complete cleanly", ChargePointId);
+            await _link.CloseAsync(status, reason);
         }
         finally
         {
@@ -194,7 +184,7 @@ public sealed class ChargePointConnection : IDisposable
             Interlocked.Exchange(ref _heardAfterWatchTicks, 0);
             Interlocked.Exchange(ref _silenceWatch, 1);
             var lastHeardAt = LastSeenAt;
-            if (_time.GetUtcNow() - lastHeardAt < threshold || _socket.State != WebSocketState.Open)
+            if (_time.GetUtcNow() - lastHeardAt < threshold || !_link.IsOpen)
             {
                 Interlocked.Exchange(ref _silenceWatch, 0);
                 return;
@@ -241,17 +231,14 @@ public sealed class ChargePointConnection : IDisposable
     private async Task CallOutAsync(CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromSeconds(Math.Max(1, _options.CallTimeoutSeconds));
-        var output = new ArrayBufferWriter<byte>(512);
         OutgoingCall? current = null;
         try
         {
             await foreach (var call in _outgoing.Reader.ReadAllAsync(cancellationToken))
             {
                 current = call;
-                output.ResetWrittenCount();
-                OcppJ.WriteCall(output, call.MessageId, call.Action, call.Payload);
                 Volatile.Write(ref _awaiting, call);
-                await SendAsync(output.WrittenMemory, cancellationToken);
+                await _link.SendCallAsync(call.MessageId, call.Action, call.Payload, cancellationToken);
                 try
                 {
                     await call.Sent(call.MessageId);
@@ -332,7 +319,6 @@ public sealed class ChargePointConnection : IDisposable
     public void Dispose()
     {
         _closing.Dispose();
-        _sendLock.Dispose();
         _ledgerGate.Dispose();
     }
 
@@ -354,13 +340,8 @@ public sealed class ChargePointConnection : IDisposable
         _logger.LogInformation("{ChargePointId} heard again at {HeardAt}", ChargePointId, heardAt);
     }
 
-    private async Task CloseIdleAsync()
-    {
-        _logger.LogInformation("Closing idle connection of {ChargePointId} after {Idle}", ChargePointId, _options.IdleTimeout);
-        await CloseAsync(WebSocketCloseStatus.NormalClosure, "Idle timeout");
-    }
-
-    private void Touch()
+    /// <summary>Something arrived from the charge point (any frame, even a bad one): it is not idle and not silent.</summary>
+    public void Heard()
     {
         var now = _time.GetUtcNow().UtcTicks;
         Interlocked.Exchange(ref _lastSeenTicks, now);
@@ -370,134 +351,13 @@ public sealed class ChargePointConnection : IDisposable
         }
     }
 
-    private async Task ReceiveAsync(CancellationToken cancellationToken)
-    {
-        _receiveBuffer = ArrayPool<byte>.Shared.Rent(Math.Min(_options.MaxMessageBytes, 16 * 1024));
-        var consecutiveBad = 0;
-        // Idle sockets are closed with a Close frame (so the charge point learns why), not by aborting the receive.
-        using var idle = _time.CreateTimer(_ => _ = CloseIdleAsync(), null, _options.IdleTimeout, Timeout.InfiniteTimeSpan);
-        try
-        {
-            while (_socket.State == WebSocketState.Open)
-            {
-                idle.Change(_options.IdleTimeout, Timeout.InfiniteTimeSpan);
-                var (length, type) = await ReadMessageAsync(cancellationToken);
-                if (type == WebSocketMessageType.Close || _socket.State != WebSocketState.Open)
-                {
-                    return; // after our own Close frame nothing more is processed
-                }
-
-                Touch();
-                if (type == WebSocketMessageType.Binary)
-                {
-                    // OCPP-J 1.6 §3.1: messages are text frames; RFC 6455 §7.4.1 code 1003 for data we cannot accept.
-                    BadFrames.Add(1);
-                    await CloseAsync(WebSocketCloseStatus.InvalidMessageType, "OCPP-J uses text frames only");
-                    return;
-                }
-
-                if (length < 0)
-                {
-                    await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {_options.MaxMessageBytes} bytes");
-                    return;
-                }
-
-                var frame = OcppJ.Parse(_receiveBuffer.AsMemory(0, length));
-                if (frame is OcppBadFrame bad)
-                {
-                    BadFrames.Add(1);
-                    _logger.LogInformation("Bad frame from {ChargePointId}: {Code} {Description}", ChargePointId, bad.ErrorCode, bad.Description);
-                    if (bad.MessageId is not null)
-                    {
-                        await SendErrorAsync(bad.MessageId, bad.ErrorCode, bad.Description, cancellationToken);
-                    }
-
-                    if (++consecutiveBad >= _options.MaxConsecutiveBadFrames)
-                    {
-                        await CloseAsync(WebSocketCloseStatus.ProtocolError, "Too many malformed messages");
-                        return;
-                    }
-
-                    continue;
-                }
-
-                consecutiveBad = 0;
-                await RouteAsync(frame, cancellationToken);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (WebSocketException ex)
-        {
-            CloseReason = "Connection lost";
-            _logger.LogDebug(ex, "Connection of {ChargePointId} lost", ChargePointId);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(_receiveBuffer);
-            _receiveBuffer = [];
-        }
-    }
-
-    /// <summary>Reads one whole message; length -1 when it exceeds the configured maximum.</summary>
-    private async Task<(int Length, WebSocketMessageType Type)> ReadMessageAsync(CancellationToken cancellationToken)
-    {
-        var length = 0;
-        while (true)
-        {
-            var buffer = _receiveBuffer;
-            if (length == buffer.Length)
-            {
-                if (buffer.Length >= _options.MaxMessageBytes)
-                {
-                    return (-1, WebSocketMessageType.Text);
-                }
-
-                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxMessageBytes));
-                buffer.AsSpan(0, length).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(buffer);
-                _receiveBuffer = buffer = larger;
-            }
-
-            var result = await _socket.ReceiveAsync(buffer.AsMemory(length, Math.Min(buffer.Length, _options.MaxMessageBytes) - length), cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return (0, WebSocketMessageType.Close);
-            }
-
-            length += result.Count;
-            if (result.EndOfMessage)
-            {
-                return (length, result.MessageType);
-            }
-
-            if (length >= _options.MaxMessageBytes)
-            {
-                return (-1, result.MessageType);
-            }
-        }
-    }
-
-    private async Task RouteAsync(OcppFrame frame, CancellationToken cancellationToken)
+    /// <summary>A well-formed frame from the charge point: a CALL is queued for the processor; a reply goes to our call.</summary>
+    public async ValueTask RouteAsync(OcppFrame frame, CancellationToken cancellationToken)
     {
         switch (frame)
         {
             case OcppCall call:
-                bool duplicate;
-                lock (_callsInFlight)
-                {
-                    duplicate = !_callsInFlight.Add(call.MessageId);
-                }
-
-                if (duplicate)
-                {
-                    // OCPP-J 1.6 §4.1.4: ids are unique per sender; a reused id while the first is unanswered is a protocol fault.
-                    await SendErrorAsync(call.MessageId, OcppErrorCodes.ProtocolError, "A CALL with this message id is still being processed", cancellationToken);
-                    return;
-                }
-
-                await _calls.Writer.WriteAsync((call, Stopwatch.GetTimestamp()), cancellationToken);
+                await AdmitAsync(call, cancellationToken);
                 break;
             case OcppCallResult result:
                 await ReplyAsync(result.MessageId, new CallOutcome(CallOutcomeKind.Result, result.Payload.Clone()));
@@ -508,19 +368,84 @@ public sealed class ChargePointConnection : IDisposable
         }
     }
 
+    private async ValueTask AdmitAsync(OcppCall call, CancellationToken cancellationToken)
+    {
+        if (_link.Redelivers && AnswerOf(call.MessageId) is { } answered)
+        {
+            await SendReplyAsync(call.MessageId, answered, cancellationToken);
+            return;
+        }
+
+        bool duplicate;
+        lock (_callsInFlight)
+        {
+            duplicate = !_callsInFlight.Add(call.MessageId);
+        }
+
+        if (duplicate)
+        {
+            if (!_link.Redelivers)
+            {
+                // OCPP-J 1.6 §4.1.4: ids are unique per sender; a reused id while the first is unanswered is a protocol fault.
+                await _link.SendErrorAsync(call.MessageId, OcppErrorCodes.ProtocolError, "A CALL with this message id is still being processed",
+                    cancellationToken);
+            }
+
+            return; // delivered again while the first copy is being answered: that answer serves both
+        }
+
+        if (!_link.Redelivers)
+        {
+            await _calls.Writer.WriteAsync((call, Stopwatch.GetTimestamp()), cancellationToken); // back-pressure on the socket
+        }
+        else if (!_calls.Writer.TryWrite((call, Stopwatch.GetTimestamp())))
+        {
+            // A shared link must not wait on one charge point; one that floods past its queue is told to come back.
+            lock (_callsInFlight)
+            {
+                _callsInFlight.Remove(call.MessageId);
+            }
+
+            await _link.SendErrorAsync(call.MessageId, OcppErrorCodes.InternalError, "Too many CALLs queued; retry later", cancellationToken);
+        }
+    }
+
+    private CallReply? AnswerOf(string messageId)
+    {
+        lock (_answers)
+        {
+            return _answers.TryGetValue(messageId, out var reply) ? reply : null;
+        }
+    }
+
+    private void RememberAnswer(string messageId, CallReply reply)
+    {
+        lock (_answers)
+        {
+            if (!_answers.TryAdd(messageId, reply))
+            {
+                return;
+            }
+
+            _answerOrder.Enqueue(messageId);
+            while (_answerOrder.Count > RememberedAnswers)
+            {
+                _answers.Remove(_answerOrder.Dequeue());
+            }
+        }
+    }
+
     private async Task ProcessAsync(CancellationToken cancellationToken)
     {
-        var output = new ArrayBufferWriter<byte>(512);
         await foreach (var (call, receivedAt) in _calls.Reader.ReadAllAsync(CancellationToken.None))
         {
-            output.ResetWrittenCount();
             var action = new KeyValuePair<string, object?>("action", call.Action);
             var started = Stopwatch.GetTimestamp();
             QueuedMs.Record(Stopwatch.GetElapsedTime(receivedAt, started).TotalMilliseconds, action);
+            CallReply reply;
             try
             {
                 Calls.Add(1, action);
-                CallReply reply;
                 await _ledgerGate.WaitAsync(cancellationToken);
                 try
                 {
@@ -533,25 +458,21 @@ public sealed class ChargePointConnection : IDisposable
                     _ledgerGate.Release();
                 }
 
-                if (reply.ErrorCode is { } code)
+                if (_link.Redelivers)
                 {
-                    OcppJ.WriteCallError(output, call.MessageId, code, reply.ErrorDescription ?? code);
-                }
-                else
-                {
-                    OcppJ.WriteCallResult(output, call.MessageId, reply.Payload.Span);
+                    RememberAnswer(call.MessageId, reply);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // The socket is going away: nothing was answered, so the charge point will send it again.
+                // The link is going away: nothing was answered, so the charge point will send it again.
                 return;
             }
             catch (Exception ex)
             {
                 // Storage failed: the events are not committed, so no CALLRESULT (DESIGN rule 1); the charge point retries.
                 _logger.LogError(ex, "{Action} from {ChargePointId} failed", call.Action, ChargePointId);
-                OcppJ.WriteCallError(output, call.MessageId, OcppErrorCodes.InternalError, "The message could not be recorded; retry later");
+                reply = CallReply.Error(OcppErrorCodes.InternalError, "The message could not be recorded; retry later");
             }
             finally
             {
@@ -562,36 +483,14 @@ public sealed class ChargePointConnection : IDisposable
             }
 
             CallMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, action);
-            await SendAsync(output.WrittenMemory, cancellationToken);
+            await SendReplyAsync(call.MessageId, reply, cancellationToken);
         }
     }
 
-    private async Task SendErrorAsync(string messageId, string code, string description, CancellationToken cancellationToken)
-    {
-        var output = new ArrayBufferWriter<byte>(256);
-        OcppJ.WriteCallError(output, messageId, code, description);
-        await SendAsync(output.WrittenMemory, cancellationToken);
-    }
-
-    private async Task SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
-    {
-        await _sendLock.WaitAsync(cancellationToken);
-        try
-        {
-            if (_socket.State == WebSocketState.Open)
-            {
-                await _socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-            }
-        }
-        catch (WebSocketException ex)
-        {
-            _logger.LogDebug(ex, "Send to {ChargePointId} failed", ChargePointId);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
+    private ValueTask SendReplyAsync(string messageId, CallReply reply, CancellationToken cancellationToken) =>
+        reply.ErrorCode is { } code
+            ? _link.SendErrorAsync(messageId, code, reply.ErrorDescription ?? code, cancellationToken)
+            : _link.SendResultAsync(messageId, reply.Payload, cancellationToken);
 }
 
 /// <summary>The answer to one CALL: a CALLRESULT payload (UTF-8 JSON) or a CALLERROR code.</summary>

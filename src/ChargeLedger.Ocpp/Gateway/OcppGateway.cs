@@ -100,7 +100,8 @@ public sealed class OcppGateway(
         await using var scope = scopes.CreateAsyncScope();
         var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
         var dispatcher = ActivatorUtilities.CreateInstance<V16Dispatcher>(scope.ServiceProvider, bus);
-        using var connection = new ChargePointConnection(chargePointId, ledger, socket, options.Value, dispatcher, time,
+        using var link = new WebSocketLink(socket, options.Value, time, loggers.CreateLogger<WebSocketLink>());
+        using var connection = new ChargePointConnection(chargePointId, ledger, link, options.Value, dispatcher, time,
             loggers.CreateLogger<ChargePointConnection>());
 
         var previous = registry.Register(connection);
@@ -117,7 +118,7 @@ public sealed class OcppGateway(
             }
 
             _logger.LogInformation("{ChargePointId} connected from {RemoteAddress} ({ConnectionId})", chargePointId, remote, connection.ConnectionId);
-            await connection.RunAsync(lifetime.ApplicationStopping);
+            await connection.RunAsync(token => link.ReceiveAsync(connection, token), lifetime.ApplicationStopping);
         }
         finally
         {

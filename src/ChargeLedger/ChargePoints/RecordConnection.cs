@@ -2,17 +2,26 @@ using ChargeLedger.Ledger;
 
 namespace ChargeLedger.ChargePoints;
 
-/// <summary>An authenticated WebSocket for the charge point opened; <paramref name="ReplacedConnectionId"/> when it took over from another.</summary>
+/// <summary>
+/// An authenticated connection for the charge point opened (its WebSocket, or EMQX's OCPP gateway reporting it);
+/// <paramref name="ReplacedConnectionId"/> when it took over from another.
+/// </summary>
 public sealed record RecordConnected(ChargePointLedger Ledger, string ConnectionId, string? RemoteAddress, string? ReplacedConnectionId);
 
 public sealed record RecordDisconnected(ChargePointLedger Ledger, string ConnectionId, string Reason);
 
 public static class RecordConnectedHandler
 {
+    /// <summary>The same connection reported again (every bridge node hears EMQX's connected message) leaves no trace.</summary>
     public static Decision<bool> Handle(RecordConnected command, TimeProvider time)
     {
         var now = time.GetUtcNow();
         var cp = command.Ledger.ChargePoint;
+        if (cp.Connected && cp.ConnectionId == command.ConnectionId)
+        {
+            return Decision.Nothing(false);
+        }
+
         var events = new List<object>();
         if (command.ReplacedConnectionId is { } old)
         {

@@ -42,6 +42,17 @@ public class RecordConnectionTests
     }
 
     [Fact]
+    public void the_current_connection_reported_again_records_nothing()
+    {
+        var ledger = Scenario.ChargePoint(Connected("emqx:1700000000000"));
+
+        var decision = RecordConnectedHandler.Handle(new RecordConnected(ledger, "emqx:1700000000000", "10.0.0.8", null), Scenario.Clock());
+
+        decision.Result.ShouldBeFalse();
+        decision.Change.Events().ShouldBeEmpty();
+    }
+
+    [Fact]
     public void disconnect_of_the_current_connection_records_charge_point_disconnected()
     {
         var ledger = Scenario.ChargePoint(Connected("c1"));
