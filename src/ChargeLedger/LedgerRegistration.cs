@@ -83,6 +83,7 @@ public static class LedgerRegistration
         options.Schema.For<GatewayAccount>();
         options.Schema.For<TelemetryMessageKey>().Index(x => x.MeasuredAt);
         options.Schema.For<TelemetryDeadLetter>().Index(x => x.ReceivedAt);
+        options.Schema.For<OpenCommand>().Index(x => x.Since);
 
         // Alarms (issue 4): the rule index written with each rule definition, and the evaluator's state, written only by
         // AlarmSubscription in the daemon's transaction.
@@ -115,6 +116,9 @@ public static class LedgerRegistration
         services.AddSingleton<IValidator<SendCommand>, SendCommand.Validator>();
         services.AddSingleton<CommandDispatcher>();
         services.AddHostedService<CommandRelay>();
+        services.AddSingleton<NodeIdentity>();
+        services.AddSingleton<CommandSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<CommandSweeper>());
         services.AddSingleton<TelemetryIngestion>();
         services.AddSingleton<ITelemetryIngress>(sp => sp.GetRequiredService<TelemetryIngestion>());
         services.AddHostedService<TelemetryRetention>();

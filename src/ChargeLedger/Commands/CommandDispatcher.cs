@@ -14,7 +14,7 @@ namespace ChargeLedger.Commands;
 /// the charge point's connection; CommandSent, the outcome and any late reply are appended to the command's stream as
 /// they happen, so support sees where a command got to even if this node stops half-way.
 /// </summary>
-public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls calls, LedgerStore ledger,
+public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls calls, LedgerStore ledger, NodeIdentity node,
     Microsoft.Extensions.Options.IOptions<CommandRelayOptions> relay, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<CommandDispatcher> logger)
 {
     /// <summary>Status values that mean success in OCPP 1.6 answers (CONTRACT.md): Accepted, Unlocked (UnlockConnector), Scheduled (ChangeAvailability).</summary>
@@ -43,6 +43,7 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
         }
 
         session.Events.StartStream(StreamKeys.Command(commandId), requested);
+        session.Store(Open(requested, now));
         if (elsewhere)
         {
             // Another node holds the socket: tell the nodes (CommandRelay) which command it is; PostgreSQL delivers the
@@ -68,6 +69,13 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
 
             var requested = new CommandRequested(command.CommandId, command.ChargePointId, command.Action, command.Payload, command.RequestedBy,
                 command.RequestedAt);
+            // This node runs it from now on: if the requesting node dies, the sweeper must not take it for orphaned.
+            await using (var session = store.LightweightSession())
+            {
+                session.Store(Open(requested, time.GetUtcNow()));
+                await session.SaveChangesAsync(lifetime.ApplicationStopping);
+            }
+
             _running[commandId] = Task.Run(() => RunAsync(requested), CancellationToken.None);
         }
         catch (Exception ex)
@@ -92,6 +100,7 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
             await using var session = store.LightweightSession();
             session.Events.Append(StreamKeys.Command(commandId), 2,
                 new CommandFailed(commandId, "No node holds the charge point's connection", null, null, time.GetUtcNow()));
+            session.Delete<OpenCommand>(commandId);
             await session.SaveChangesAsync(CancellationToken.None);
         }
         catch (Exception ex) when (IsVersionCollision(ex) || ex is OperationCanceledException)
@@ -121,11 +130,12 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
         try
         {
             var outcome = await calls.CallAsync(requested.ChargePointId, requested.Action, requested.Payload,
-                messageId => AppendAsync(requested.CommandId, new CommandSent(requested.CommandId, messageId, time.GetUtcNow())),
+                messageId => AppendAsync(requested.CommandId, new CommandSent(requested.CommandId, messageId, time.GetUtcNow(), node.Id),
+                    session => session.Store(Open(requested, time.GetUtcNow()))),
                 late => AppendAsync(requested.CommandId, new CommandLateReplyReceived(requested.CommandId, late.Payload, late.ErrorCode,
                     late.ErrorDescription, time.GetUtcNow())),
                 (ledger, result) => Effect(ledger, requested, result), stopping);
-            await AppendAsync(requested.CommandId, Completion(requested.CommandId, outcome, time.GetUtcNow()));
+            await AppendAsync(requested.CommandId, Completion(requested.CommandId, outcome, time.GetUtcNow()), Ended(requested.CommandId));
         }
         catch (Exception ex)
         {
@@ -133,7 +143,8 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
                 requested.ChargePointId);
             try
             {
-                await AppendAsync(requested.CommandId, new CommandFailed(requested.CommandId, "Internal error: " + ex.GetType().Name, null, null, time.GetUtcNow()));
+                await AppendAsync(requested.CommandId, new CommandFailed(requested.CommandId, "Internal error: " + ex.GetType().Name, null, null, time.GetUtcNow()),
+                    Ended(requested.CommandId));
             }
             catch (Exception again)
             {
@@ -197,7 +208,7 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
     /// Appends without an expected version; a late reply may race the timeout's own append on the same stream, so a
     /// collision on the stream's next version is retried (the events are independent facts, their order is arrival order).
     /// </summary>
-    private async Task AppendAsync(string commandId, object @event)
+    private async Task AppendAsync(string commandId, object @event, Action<IDocumentSession>? alongside = null)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -205,6 +216,7 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
             {
                 await using var session = store.LightweightSession();
                 session.Events.Append(StreamKeys.Command(commandId), @event);
+                alongside?.Invoke(session);
                 await session.SaveChangesAsync(CancellationToken.None);
                 return;
             }
@@ -215,7 +227,13 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
         }
     }
 
-    private static bool IsVersionCollision(Exception? ex)
+    /// <summary>The sweeper's record that this node runs the command (CommandSweeper).</summary>
+    private OpenCommand Open(CommandRequested requested, DateTimeOffset since) =>
+        new() { Id = requested.CommandId, ChargePointId = requested.ChargePointId, NodeId = node.Id, Since = since };
+
+    private static Action<IDocumentSession> Ended(string commandId) => session => session.Delete<OpenCommand>(commandId);
+
+    internal static bool IsVersionCollision(Exception? ex)
     {
         for (; ex is not null; ex = ex.InnerException)
         {

@@ -6,8 +6,8 @@ namespace ChargeLedger.Commands;
 
 public sealed record CommandRequested(string CommandId, string ChargePointId, string Action, JsonElement Payload, string RequestedBy, DateTimeOffset RequestedAt);
 
-/// <summary>The CALL went out on the charge point's socket with our OCPP message id.</summary>
-public sealed record CommandSent(string CommandId, string MessageId, DateTimeOffset SentAt);
+/// <summary>The CALL went out on the charge point's connection with our OCPP message id, from node <paramref name="NodeId"/>.</summary>
+public sealed record CommandSent(string CommandId, string MessageId, DateTimeOffset SentAt, string? NodeId = null);
 
 /// <summary>A CALLRESULT with no status, or one meaning success (Accepted, Unlocked, Scheduled).</summary>
 public sealed record CommandAccepted(string CommandId, JsonElement Response, DateTimeOffset CompletedAt);

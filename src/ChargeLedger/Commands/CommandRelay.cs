@@ -12,6 +12,15 @@ public sealed class CommandRelayOptions
 
     /// <summary>How long a relayed command may stay Requested before it is failed as "no node holds the connection".</summary>
     public int ClaimTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>How often each node looks for commands whose node died mid-way (CommandSweeper).</summary>
+    public int SweepIntervalSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// An open command of a dead node is failed once it is this old; longer than a call timeout, so a node that only
+    /// lost its database session briefly has recorded its outcome by then.
+    /// </summary>
+    public int OrphanAfterSeconds { get; set; } = 60;
 }
 
 /// <summary>
