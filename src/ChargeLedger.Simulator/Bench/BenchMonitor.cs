@@ -127,7 +127,7 @@ public sealed class BenchMonitor : IAsyncDisposable
 
     /// <summary>Nearest-rank percentile of sorted values.</summary>
     public static double NearestRank(IReadOnlyList<double> sorted, double percentile) =>
-        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling((percentile / 100 * sorted.Count) - 1e-9) - 1, 0, sorted.Count - 1)];
 
     private async Task SampleRssAsync(CancellationToken ct)
     {

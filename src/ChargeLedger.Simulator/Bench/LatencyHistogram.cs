@@ -78,7 +78,8 @@ public sealed class LatencyHistogram
             return 0;
         }
 
-        var rank = Math.Max(1, (long)Math.Ceiling(percentile / 100 * total));
+        // The epsilon keeps 99.9 % of 1,000 at rank 999: in binary floating point it is 999.0000000000001.
+        var rank = Math.Max(1, (long)Math.Ceiling((percentile / 100 * total) - 1e-9));
         var seen = 0L;
         for (var i = 0; i < _counts.Length; i++)
         {
@@ -100,7 +101,7 @@ public sealed class LatencyHistogram
             Ms(ValueAtPercentile(99.9)), Ms(Interlocked.Read(ref _max)), count == 0 ? 0 : Math.Round(Interlocked.Read(ref _sum) / 1000.0 / count, 2));
     }
 
-    internal static int BucketOf(long value)
+    public static int BucketOf(long value)
     {
         if (value < LinearBuckets)
         {
@@ -112,7 +113,7 @@ public sealed class LatencyHistogram
         return LinearBuckets + ((exponent - 1) * SubBuckets) + (mantissa - SubBuckets);
     }
 
-    internal static long HighestOf(int bucket)
+    public static long HighestOf(int bucket)
     {
         if (bucket < LinearBuckets)
         {
