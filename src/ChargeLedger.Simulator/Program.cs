@@ -75,6 +75,7 @@ const string Usage = """
       --from-seq N, --to-seq N  the range (the ocpp report's store.fromSequence / toSequence)
       --batch-size N         rows per COPY (one durable commit each)                         [1000]
       --parallel N           COPY writers (provision: registrations in flight)                [2]
+      --passes N             COPY passes over the same rows (each into the emptied table); the median counts [3]
      provision: station, idTag and charge points P0001..PN over the HTTP API (needs --api-key, --password)
     """;
 

@@ -236,11 +236,9 @@ public sealed class BenchConnection : IValueTaskSource<CallReply>, IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _socket.Dispose();
-        _sendLock.Dispose();
-    }
+    // The send lock stays usable: a heartbeat racing the close must find the socket closed, not the lock disposed
+    // (a SemaphoreSlim whose wait handle was never asked for holds nothing to release).
+    public void Dispose() => _socket.Dispose();
 
     CallReply IValueTaskSource<CallReply>.GetResult(short token) => _reply.GetResult(token);
 

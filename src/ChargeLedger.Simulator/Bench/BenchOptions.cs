@@ -79,6 +79,9 @@ public sealed record BenchOptions
 
     public int MaxRows { get; init; } = 3_000_000;
 
+    /// <summary>copy-baseline: passes over the same rows; the median is reported.</summary>
+    public int Passes { get; init; } = 3;
+
     /// <summary>Sample GET /api/admin/projections during the measured window (needs --api-key).</summary>
     public bool Lag { get; init; } = true;
 
@@ -213,6 +216,9 @@ public static class BenchArguments
                 case "--max-rows" when int.TryParse(value, inv, out var maxRows) && maxRows >= 1:
                     options = options with { MaxRows = maxRows };
                     break;
+                case "--passes" when int.TryParse(value, inv, out var passes) && passes is >= 1 and <= 20:
+                    options = options with { Passes = passes };
+                    break;
                 case "--json" when value.Length > 0:
                     options = options with { JsonFile = value };
                     break;
@@ -222,7 +228,7 @@ public static class BenchArguments
                 case "--scenario" or "--url" or "--password" or "--prefix" or "--first" or "--charge-points" or "--station" or "--idtag"
                     or "--rate" or "--duration" or "--warmup" or "--meter-values" or "--timeout" or "--connections" or "--connect-rate"
                     or "--heartbeat" or "--rounds" or "--source-addresses" or "--connect-concurrency" or "--server-pid" or "--pg-pid"
-                    or "--pg" or "--schema" or "--from-seq" or "--to-seq" or "--batch-size" or "--parallel" or "--max-rows" or "--json"
+                    or "--pg" or "--schema" or "--from-seq" or "--to-seq" or "--batch-size" or "--parallel" or "--max-rows" or "--passes" or "--json"
                     or "--label":
                     error = $"invalid value '{value}' for {name}";
                     return false;

@@ -78,7 +78,8 @@ public sealed record CopyReport(
     double CopySeconds,
     double RowsPerSecond,
     string Table,
-    CpuUsage Cpu);
+    CpuUsage Cpu,
+    List<double> PassRowsPerSecond);
 
 public sealed record ProvisionReport(int Requested, int Created, int Existing, int Failed, double Seconds, double PerSecond,
     Dictionary<string, long> ErrorsByKind);
@@ -143,7 +144,7 @@ public sealed record BenchReport(
 
         if (Copy is { } copy)
         {
-            md.AppendLine(inv, $"**COPY baseline**: {copy.Rows:#,0} rows (mt_events seq {copy.FromSequence + 1}..{copy.ToSequence}, {copy.DataBytes / 1024.0 / 1024.0:0.0} MiB of jsonb) into {copy.Table} by binary COPY, {copy.BatchSize:#,0} rows per durable commit, {copy.Parallel} writer(s): {copy.CopySeconds:0.00} s = **{copy.RowsPerSecond:#,0} rows/s**; PostgreSQL CPU {Pct(copy.Cpu.PostgresPercentOfOneCore)}, client {Pct(copy.Cpu.ClientPercentOfOneCore)}, machine {copy.Cpu.MachineBusyPercent:0} % busy.");
+            md.AppendLine(inv, $"**COPY baseline**: {copy.Rows:#,0} rows (mt_events seq {copy.FromSequence + 1}..{copy.ToSequence}, {copy.DataBytes / 1024.0 / 1024.0:0.0} MiB of jsonb) into {copy.Table} by binary COPY, {copy.BatchSize:#,0} rows per durable commit, {copy.Parallel} writer(s): {copy.CopySeconds:0.00} s = **{copy.RowsPerSecond:#,0} rows/s** (median of {copy.PassRowsPerSecond.Count} passes: {string.Join(", ", copy.PassRowsPerSecond.Select(r => r.ToString("#,0", inv)))}); PostgreSQL CPU {Pct(copy.Cpu.PostgresPercentOfOneCore)}, client {Pct(copy.Cpu.ClientPercentOfOneCore)}, machine {copy.Cpu.MachineBusyPercent:0} % busy.");
         }
 
         if (Provision is { } p)
