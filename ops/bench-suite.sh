@@ -70,6 +70,9 @@ done
 out=${out:-/var/tmp/chargeledger-bench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+# A report must not pick up a step file of an earlier run in the same folder.
+rm -f "$out"/{machine.env,cold-start.tsv,suite.md,suite.json,host.log,host-errors.log} "$out"/telemetry.* "$out"/telemetry-stored.txt
+rm -f "$out"/{cold-start,provision,ocpp,copy-baseline,connections}.{json,md}
 
 log() { printf '\n==> bench-suite: %s\n' "$*" >&2; }
 skipped() { [[ " $skip " == *" $1 "* ]]; }
@@ -110,7 +113,7 @@ fi
 } >"$out/machine.env"
 
 log "building the simulator (Release)"
-dotnet build src/ChargeLedger.Simulator -c Release -nologo -v quiet >&2
+timeout 900 dotnet build src/ChargeLedger.Simulator -c Release -nologo -v quiet >&2
 simulator=(dotnet "$PWD/src/ChargeLedger.Simulator/bin/Release/net10.0/ChargeLedger.Simulator.dll")
 
 # ---- cold start (its own cluster and host, production settings) -------------------------------------------------
@@ -173,7 +176,9 @@ cp "$work/host.log" "$out/host.log"
 
 # ---- the combined report ----------------------------------------------------------------------------------------
 status_line=""
-for name in "${!status[@]}"; do status_line+="$name=${status[$name]} "; done
+for name in cold-start provision ocpp copy-baseline connections telemetry; do
+  [[ -n ${status[$name]:-} ]] && status_line+="$name=${status[$name]} "
+done
 python3 - "$out" "$status_line" "$connections_note" <<'PY'
 import json, os, sys, statistics
 out, status_line, connections_note = sys.argv[1], sys.argv[2], sys.argv[3]
