@@ -1,8 +1,11 @@
 # Sourced by the load scripts (ops/ocpp-load.sh, ops/projection-bench.sh): a throwaway PostgreSQL cluster and a
 # Release host with static code generation on free loopback ports, removed again on exit.
 #
-#   bench_host_start <work-dir prefix>   sets: work, pg_port, connection, http_port, base, admin_key, password, host_pid
+#   bench_host_start <work-dir prefix>   sets: work, pg_port, connection, http_port, mqtt_port, base, admin_key, password,
+#                                        host_pid, host_dll
+#   bench_host_restart                   a new host process on the same cluster (new ports: base, http_port, mqtt_port)
 #   bench_host_cleanup                   stops the host (and the pid in extra_pid if set) and the cluster, removes $work
+# Extra host settings pass through the environment (e.g. ChargeLedger__Security__PasswordIterations, as ops/bench-suite.sh).
 # The caller defines log() and runs from the repository root.
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
@@ -29,20 +32,23 @@ bench_host_start() {
   connection=$(ops/local-postgres.sh url)
 
   log "building the host (Release, Wolverine static code generation)"
-  local host_dll
   host_dll=$(ops/build-host.sh | tail -n 1)
+  admin_key=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+  password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | cut -c1-24)
+  bench_host_launch
+}
 
+# Starts $host_dll against the cluster of bench_host_start on new free ports; sets http_port, mqtt_port, base, host_pid.
+bench_host_launch() {
   http_port=$(free_port)
   mqtt_port=$(free_port) # the embedded MQTT broker; never 1883, which a running ops/run.sh may hold
   base=http://127.0.0.1:$http_port
-  admin_key=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
-  password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | cut -c1-24)
   log "host on $base"
   ConnectionStrings__Marten=$connection \
     ChargeLedger__ApiKeys__bench__Key=$admin_key ChargeLedger__ApiKeys__bench__Roles__0=admin \
     Logging__LogLevel__Default=Warning Logging__LogLevel__ChargeLedger=Warning ChargeLedger__CodeGeneration=Static \
     ChargeLedger__Mqtt__Port=$mqtt_port \
-    dotnet "$host_dll" --urls "$base" >"$work/host.log" 2>&1 &
+    dotnet "$host_dll" --urls "$base" >>"$work/host.log" 2>&1 &
   host_pid=$!
   for _ in $(seq 1 120); do
     curl -sf "$base/health/ready" >/dev/null 2>&1 && break
@@ -50,4 +56,10 @@ bench_host_start() {
     sleep 0.5
   done
   curl -sf "$base/health/ready" >/dev/null || { tail -50 "$work/host.log" >&2; echo "host not ready after 60 s" >&2; exit 1; }
+}
+
+# A fresh host process on the same database (an idle process to measure memory against, empty caches).
+bench_host_restart() {
+  kill "$host_pid" 2>/dev/null && wait "$host_pid" 2>/dev/null || true
+  bench_host_launch
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
 using ChargeLedger.Simulator;
+using ChargeLedger.Simulator.Bench;
 
 const string Usage = """
     ChargeLedger simulator: virtual OCPP 1.6J charge points for demos and benchmarks.
@@ -37,12 +38,63 @@ const string Usage = """
       --seed N               seed the readings for repeatable runs
       --provision            first register station, gateways and device maps over the HTTP API
                              (uses --url, --api-key and --station as in demo mode)
+
+    usage: dotnet run --project src/ChargeLedger.Simulator -- bench --scenario S [options]
+
+      bench                  load scenarios of issue 6 against a running host (ops/bench-suite.sh runs them all);
+                             markdown on stdout, JSON to --json, progress on stderr; exit 1 on any error
+      --scenario S           ocpp | connections | copy-baseline | provision                      [ocpp]
+      --url URL              the host (OCPP at ws://.../ocpp/{id})                               [http://127.0.0.1:8080]
+      --api-key KEY          admin key: provisioning, and projection lag sampled 4x/s  [env CHARGELEDGER_API_KEY]
+      --password PW          the password all bench charge points share
+      --prefix P, --first N  charge point ids P0001.. from number N (as ops/provision-load.sh) [LOAD-, 1]
+      --charge-points N      ocpp: charge points; provision: how many to register            [10]
+      --station ID, --idtag T  station and idTag of the sessions                            [ST-LOAD, TAG-0001]
+      --json FILE            write the report as JSON
+      --label TEXT           a name for the run, kept in the JSON
+      --server-pid PID       the host: CPU (/proc/PID/stat) and RSS (VmRSS, every 0.5 s)
+      --pg-pid PID           PostgreSQL's postmaster: its and its backends' CPU
+      --pg CONNSTRING        Npgsql connection string of the host's database: ocpp counts the events appended
+                             in the window (mt_events seq ids); copy-baseline reads and copies them
+      --schema NAME          event store schema                                              [chargeledger]
+      --no-lag               do not sample GET /api/admin/projections
+     ocpp: Boot, Status, then sessions of Authorize, Start, K x MeterValues, Stop, Status per charge point
+      --rate R               calls/s over all charge points, open loop; 0 = closed loop      [0]
+      --warmup S, --duration S  seconds of load before and inside the measured window       [5, 30]
+      --meter-values K       MeterValues per session                                         [10]
+      --timeout S            a CALL unanswered this long is an error                        [10]
+      --connect-concurrency N  handshakes in flight while connecting                         [64]
+     connections: connect N with Basic auth at a rate, hold them with heartbeats, close; per round
+      --connections N        sockets (charge points P0001..)                                 [1000]
+      --connect-rate R       new connections per second                                      [500]
+      --heartbeat S          OCPP Heartbeat interval per socket while held                   [30]
+      --duration S           seconds held                                                     [30]
+      --rounds N             1 = first connections (password checks), 2 adds a reconnect storm (cached checks) [1]
+      --source-addresses N   bind sockets to 127.0.0.1..127.0.0.N; 0 = one per 20,000 sockets [0]
+     copy-baseline: the events of mt_events seq (FROM, TO] copied again by binary COPY into a scratch table
+      --from-seq N, --to-seq N  the range (the ocpp report's store.fromSequence / toSequence)
+      --batch-size N         rows per COPY (one durable commit each)                         [1000]
+      --parallel N           COPY writers (provision: registrations in flight)                [2]
+      --passes N             COPY passes over the same rows (each into the emptied table); the median counts [3]
+     provision: station, idTag and charge points P0001..PN over the HTTP API (needs --api-key, --password)
     """;
 
 if (args.Length == 0 || args.Any(a => a is "-h" or "--help"))
 {
     Console.WriteLine(Usage);
     return 0;
+}
+
+if (args[0] == "bench")
+{
+    if (!BenchArguments.TryParse(args, out var benchOptions, out var benchError))
+    {
+        Console.Error.WriteLine($"error: {benchError}");
+        Console.Error.WriteLine(Usage);
+        return 2;
+    }
+
+    return await BenchCommand.RunAsync(benchOptions);
 }
 
 if (args[0] == "telemetry")
