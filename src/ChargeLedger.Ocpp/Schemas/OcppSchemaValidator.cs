@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using ChargeLedger.Ocpp.Framing;
 using Json.Pointer;
 using Json.Schema;
@@ -11,7 +10,7 @@ namespace ChargeLedger.Ocpp.Schemas;
 /// Validates OCPP payloads against the OCA JSON schemas (embedded <c>ocpp1_6.json</c>). Schemas are built once;
 /// instances are immutable and safe to share across threads.
 /// </summary>
-public sealed partial class OcppSchemaValidator
+public sealed class OcppSchemaValidator
 {
     public const int MaxDescriptionLength = 200;
 
@@ -61,7 +60,7 @@ public sealed partial class OcppSchemaValidator
         // check also accepts a space or '_' separator; ours is RFC 3339 §5.6 as System.Text.Json reads it, so a
         // schema-valid payload always deserialises.
         var formats = new FormatRegistry();
-        formats.Register(new PredicateFormat("date-time", IsRfc3339DateTime));
+        formats.Register(new PredicateFormat("date-time", Rfc3339DateTime.IsValid));
         quickOptions = new EvaluationOptions { OutputFormat = OutputFormat.Flag, RequireFormatValidation = true, FormatRegistry = formats };
         detailedOptions = new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true, FormatRegistry = formats };
     }
@@ -249,25 +248,6 @@ public sealed partial class OcppSchemaValidator
 
         return location.Length <= MaxPointerLength ? location : string.Concat(location.AsSpan(0, MaxPointerLength), "...");
     }
-
-    private static bool IsRfc3339DateTime(JsonElement value)
-    {
-        // Non-strings are the "type" keyword's concern; "format" only constrains strings.
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            return true;
-        }
-
-        var text = value.GetString()!;
-        return text.Length <= 64
-            && Rfc3339DateTime().IsMatch(text)
-            && value.TryGetDateTimeOffset(out _);
-    }
-
-    // RFC 3339 §5.6 date-time with a mandatory offset; TryGetDateTimeOffset adds the calendar check (no Feb 30).
-    // Upper-case 'T' and 'Z' only: RFC 3339 allows lower case, but System.Text.Json, which reads the DTOs, does not.
-    [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
-    private static partial Regex Rfc3339DateTime();
 
     private sealed record CompiledSchema(JsonSchema Schema, JsonElement Source);
 }
