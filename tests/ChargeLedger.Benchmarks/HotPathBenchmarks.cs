@@ -29,10 +29,21 @@ public class HotPathBenchmarks
         """{"value":"11000","measurand":"Power.Active.Import","unit":"W","context":"Sample.Periodic"},""" +
         """{"value":"230.1","measurand":"Voltage","unit":"V","phase":"L1-N","context":"Sample.Periodic"}]}]}]""");
 
+    private readonly byte[] _startTransactionFrame = Encoding.UTF8.GetBytes(
+        """[2,"CP-1-4712","StartTransaction",{"connectorId":1,"idTag":"04A2B3C4D5E6F7","meterStart":2150,"timestamp":"2026-12-01T11:30:00.123+01:00"}]""");
+
+    // The last sampled value's unit is "kwh" (the enum says "kWh"): the failure is found deep in the payload.
+    private readonly byte[] _invalidMeterValuesFrame = Encoding.UTF8.GetBytes(
+        """[2,"CP-1-4713","MeterValues",{"connectorId":1,"transactionId":7,"meterValue":[{"timestamp":"2026-12-01T11:59:00Z","sampledValue":[""" +
+        """{"value":"2150","measurand":"Energy.Active.Import.Register","unit":"Wh","context":"Sample.Periodic"},""" +
+        """{"value":"11000","measurand":"Power.Active.Import","unit":"kwh","context":"Sample.Periodic"}]}]}]""");
+
     private readonly byte[] _neuronValues = Encoding.UTF8.GetBytes(
         """{"timestamp":1764590400000,"node":"meter-1","group":"grp","values":{"import_wh":1234567.5,"power_w":42000,"voltage_v":230.4,"current_a":60.8,"temp_c":41.2,"frequency_hz":50.01,"power_factor":0.97},"errors":{"aux_1":2014}}""");
 
     private JsonElement _meterValuesPayload;
+    private JsonElement _startTransactionPayload;
+    private JsonElement _invalidMeterValuesPayload;
     private ChargePointLedger _ledger = null!;
     private RecordMeterValues _recordMeterValues = null!;
     private RecordStatusNotification _statusNotification = null!;
@@ -47,6 +58,8 @@ public class HotPathBenchmarks
     public void Setup()
     {
         _meterValuesPayload = ((OcppCall)OcppJ.Parse(_meterValuesFrame)).Payload.Clone();
+        _startTransactionPayload = ((OcppCall)OcppJ.Parse(_startTransactionFrame)).Payload.Clone();
+        _invalidMeterValuesPayload = ((OcppCall)OcppJ.Parse(_invalidMeterValuesFrame)).Payload.Clone();
 
         var started = new TransactionStarted("CP-1:7", 7, "CP-1", "ST-1", 1, "TAG-1", "Accepted", 1000, null, Now.AddMinutes(-30), Now.AddMinutes(-30));
         var transaction = new TransactionEntry(Transaction.Fold([started])!, "previous-hash");
@@ -80,6 +93,12 @@ public class HotPathBenchmarks
 
     [Benchmark(Description = "OCPP 1.6 schema validation (MeterValues.req)")]
     public SchemaViolation? ValidateSchema() => OcppSchemaValidator.Ocpp16.ValidateRequest("MeterValues", _meterValuesPayload);
+
+    [Benchmark(Description = "OCPP 1.6 schema validation (StartTransaction.req)")]
+    public SchemaViolation? ValidateSchemaStartTransaction() => OcppSchemaValidator.Ocpp16.ValidateRequest("StartTransaction", _startTransactionPayload);
+
+    [Benchmark(Description = "OCPP 1.6 schema validation (invalid MeterValues.req, described)")]
+    public SchemaViolation? ValidateSchemaInvalid() => OcppSchemaValidator.Ocpp16.ValidateRequest("MeterValues", _invalidMeterValuesPayload);
 
     [Benchmark(Description = "decide: MeterValues in an open transaction")]
     public Decision<bool> DecideMeterValues() => RecordMeterValuesHandler.Handle(_recordMeterValues, new ClosedTransactionLookup(null), _clock);

@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using ChargeLedger.Ocpp.Framing;
 using Json.Pointer;
 using Json.Schema;
@@ -9,9 +8,10 @@ namespace ChargeLedger.Ocpp.Schemas;
 
 /// <summary>
 /// Validates OCPP payloads against the OCA JSON schemas (embedded <c>ocpp1_6.json</c>). Schemas are built once;
-/// instances are immutable and safe to share across threads.
+/// instances are immutable and safe to share across threads. A payload is accepted by the compiled schemas
+/// (<see cref="SchemaCompiler"/>), which cost no allocation; JsonSchema.Net names the failure of a rejected one.
 /// </summary>
-public sealed partial class OcppSchemaValidator
+public sealed class OcppSchemaValidator
 {
     public const int MaxDescriptionLength = 200;
 
@@ -23,7 +23,8 @@ public sealed partial class OcppSchemaValidator
     private readonly FrozenDictionary<string, CompiledSchema> requests;
     private readonly FrozenDictionary<string, CompiledSchema> responses;
 
-    // Flag output is the cheapest pass; the List pass runs only for invalid payloads, to name the failure.
+    // The List pass names the failure of an invalid payload; the Flag pass is the reference the compiled schemas are
+    // tested against.
     private readonly EvaluationOptions quickOptions;
     private readonly EvaluationOptions detailedOptions;
 
@@ -39,7 +40,7 @@ public sealed partial class OcppSchemaValidator
             var source = element.Clone();
             var id = source.GetProperty("$id").GetString()
                 ?? throw new InvalidOperationException("An OCPP schema has no $id.");
-            var compiled = new CompiledSchema(JsonSchema.Build(source, buildOptions), source);
+            var compiled = new CompiledSchema(JsonSchema.Build(source, buildOptions), SchemaCompiler.Compile(source), source);
             if (TryAction(id, ".req", out var action))
             {
                 requestSchemas.Add(action, compiled);
@@ -61,7 +62,7 @@ public sealed partial class OcppSchemaValidator
         // check also accepts a space or '_' separator; ours is RFC 3339 §5.6 as System.Text.Json reads it, so a
         // schema-valid payload always deserialises.
         var formats = new FormatRegistry();
-        formats.Register(new PredicateFormat("date-time", IsRfc3339DateTime));
+        formats.Register(new PredicateFormat("date-time", Rfc3339DateTime.IsValid));
         quickOptions = new EvaluationOptions { OutputFormat = OutputFormat.Flag, RequireFormatValidation = true, FormatRegistry = formats };
         detailedOptions = new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true, FormatRegistry = formats };
     }
@@ -76,6 +77,17 @@ public sealed partial class OcppSchemaValidator
 
     /// <summary>Validates a CALLRESULT payload; null when valid.</summary>
     public SchemaViolation? ValidateResponse(string action, JsonElement payload) => Validate(responses, action, payload);
+
+    /// <summary>Every schema with its action and direction, for the differential tests.</summary>
+    internal IEnumerable<(string Action, bool IsResponse, JsonElement Source)> Schemas =>
+        requests.Select(r => (r.Key, false, r.Value.Source)).Concat(responses.Select(r => (r.Key, true, r.Value.Source)));
+
+    internal bool IsValidCompiled(string action, bool isResponse, JsonElement payload) =>
+        (isResponse ? responses : requests)[action].Node.IsValid(payload);
+
+    /// <summary>JsonSchema.Net's verdict as configured here: the reference for <see cref="IsValidCompiled"/>.</summary>
+    internal bool IsValidByJsonSchemaNet(string action, bool isResponse, JsonElement payload) =>
+        (isResponse ? responses : requests)[action].Schema.Evaluate(payload, quickOptions).IsValid;
 
     private static OcppSchemaValidator FromEmbeddedResource(string name)
     {
@@ -106,12 +118,30 @@ public sealed partial class OcppSchemaValidator
             return new SchemaViolation(OcppErrorCodes.NotImplemented, "Action is not known to this OCPP 1.6 endpoint");
         }
 
-        if (schema.Schema.Evaluate(payload, quickOptions).IsValid)
+        if (schema.Node.IsValid(payload))
         {
             return null;
         }
 
+        // A number JsonSchema.Net would overflow the stack on (DecimalMultiple.MaxReferenceDigits) is named here.
+        var beyondReference = false;
+        if (schema.Node.FindNumberBeyondReference(payload, ref beyondReference, out var divisor) is { } pointer)
+        {
+            return new SchemaViolation(OcppErrorCodes.PropertyConstraintViolation, $"{Bound(pointer)}: multipleOf {divisor.Text} not met");
+        }
+
+        if (beyondReference)
+        {
+            return new SchemaViolation(OcppErrorCodes.FormationViolation, "Payload does not match the schema");
+        }
+
+        // JsonSchema.Net has the last word on a rejection; the compiled schemas only decide acceptance quickly.
         var results = schema.Schema.Evaluate(payload, detailedOptions);
+        if (results.IsValid)
+        {
+            return null;
+        }
+
         return FirstFailure(results) is { } failure
             ? Describe(failure.Node, failure.Keyword, schema.Source, payload)
             : new SchemaViolation(OcppErrorCodes.FormationViolation, "Payload does not match the schema");
@@ -250,24 +280,5 @@ public sealed partial class OcppSchemaValidator
         return location.Length <= MaxPointerLength ? location : string.Concat(location.AsSpan(0, MaxPointerLength), "...");
     }
 
-    private static bool IsRfc3339DateTime(JsonElement value)
-    {
-        // Non-strings are the "type" keyword's concern; "format" only constrains strings.
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            return true;
-        }
-
-        var text = value.GetString()!;
-        return text.Length <= 64
-            && Rfc3339DateTime().IsMatch(text)
-            && value.TryGetDateTimeOffset(out _);
-    }
-
-    // RFC 3339 §5.6 date-time with a mandatory offset; TryGetDateTimeOffset adds the calendar check (no Feb 30).
-    // Upper-case 'T' and 'Z' only: RFC 3339 allows lower case, but System.Text.Json, which reads the DTOs, does not.
-    [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
-    private static partial Regex Rfc3339DateTime();
-
-    private sealed record CompiledSchema(JsonSchema Schema, JsonElement Source);
+    private sealed record CompiledSchema(JsonSchema Schema, SchemaNode Node, JsonElement Source);
 }
