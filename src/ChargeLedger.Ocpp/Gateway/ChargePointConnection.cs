@@ -50,15 +50,19 @@ public sealed class ChargePointConnection : IDisposable
     // On a link that redelivers (MQTT QoS 1), the last answers by UniqueId, so a CALL delivered again is answered again
     // without being decided twice.
     private const int RememberedAnswers = 64;
-    private readonly Dictionary<string, CallReply> _answers = new(StringComparer.Ordinal);
-    private readonly Queue<string> _answerOrder = new();
+    private readonly RecentByKey<CallReply> _answers = new(RememberedAnswers);
 
     // Our calls to the charge point (issue 5): one outstanding at a time, the rest queued in order (OCPP-J 1.6 §4.1.1).
     // Ids of calls that timed out are remembered (a bounded few) so a late reply is recorded rather than called stray.
     private const int RememberedTimeouts = 64;
-    private readonly Channel<OutgoingCall> _outgoing = Channel.CreateUnbounded<OutgoingCall>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, OutgoingCall> _timedOut = new(StringComparer.Ordinal);
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _timedOutOrder = new();
+    // The queue and its sender start with the first command: most connections never get one, and each idle one counts.
+    private readonly Lock _callerLock = new();
+    private readonly RecentByKey<OutgoingCall> _timedOut = new(RememberedTimeouts);
+    private Channel<OutgoingCall>? _outgoing;
+    private Task _caller = Task.CompletedTask;
+    private CancellationToken _callerToken;
+    private bool _running;
+    private bool _ended;
     private OutgoingCall? _awaiting;
 
     public ChargePointConnection(string chargePointId, ChargePointLedger ledger, IOcppLink link, OcppOptions options,
@@ -102,7 +106,16 @@ public sealed class ChargePointConnection : IDisposable
         var processor = Task.Run(() => ProcessAsync(linked.Token), CancellationToken.None);
         // Our calls stop with the socket: whatever is in flight or queued fails at once (ConnectionLost) instead of timing out.
         using var callerStop = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
-        var caller = Task.Run(() => CallOutAsync(callerStop.Token), CancellationToken.None);
+        lock (_callerLock)
+        {
+            _callerToken = callerStop.Token;
+            _running = true;
+            if (_outgoing is not null)
+            {
+                StartCaller(); // a command came between registration and now
+            }
+        }
+
         try
         {
             await receive(linked.Token);
@@ -110,7 +123,14 @@ public sealed class ChargePointConnection : IDisposable
         finally
         {
             _calls.Writer.TryComplete();
-            _outgoing.Writer.TryComplete();
+            Task caller;
+            lock (_callerLock)
+            {
+                _ended = true;
+                _outgoing?.Writer.TryComplete();
+                caller = _caller;
+            }
+
             await callerStop.CancelAsync();
             await processor;
             await caller;
@@ -222,19 +242,44 @@ public sealed class ChargePointConnection : IDisposable
         CancellationToken cancellationToken)
     {
         var call = new OutgoingCall(action, payload, sent, lateReply);
-        return _outgoing.Writer.TryWrite(call)
-            ? call.Completion.Task.WaitAsync(cancellationToken)
-            : Task.FromResult(new CallOutcome(CallOutcomeKind.ConnectionLost, ErrorDescription: "The connection closed"));
+        lock (_callerLock)
+        {
+            if (_ended)
+            {
+                return Task.FromResult(new CallOutcome(CallOutcomeKind.ConnectionLost, ErrorDescription: "The connection closed"));
+            }
+
+            if (_outgoing is null)
+            {
+                _outgoing = Channel.CreateUnbounded<OutgoingCall>(new UnboundedChannelOptions { SingleReader = true });
+                if (_running)
+                {
+                    StartCaller();
+                }
+            }
+
+            _outgoing.Writer.TryWrite(call);
+        }
+
+        return call.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Under <see cref="_callerLock"/>, with the queue created and the connection running.</summary>
+    private void StartCaller()
+    {
+        var reader = _outgoing!.Reader;
+        var token = _callerToken;
+        _caller = Task.Run(() => CallOutAsync(reader, token), CancellationToken.None);
     }
 
     /// <summary>Sends queued calls one at a time, each waiting for its reply or the call timeout (RELIABILITY B10).</summary>
-    private async Task CallOutAsync(CancellationToken cancellationToken)
+    private async Task CallOutAsync(ChannelReader<OutgoingCall> outgoing, CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromSeconds(Math.Max(1, _options.CallTimeoutSeconds));
         OutgoingCall? current = null;
         try
         {
-            await foreach (var call in _outgoing.Reader.ReadAllAsync(cancellationToken))
+            await foreach (var call in outgoing.ReadAllAsync(cancellationToken))
             {
                 current = call;
                 Volatile.Write(ref _awaiting, call);
@@ -256,7 +301,7 @@ public sealed class ChargePointConnection : IDisposable
                 }
                 catch (TimeoutException)
                 {
-                    RememberTimedOut(call);
+                    _timedOut.Add(call.MessageId, call);
                     outcome = new CallOutcome(CallOutcomeKind.TimedOut);
                 }
                 finally
@@ -275,20 +320,10 @@ public sealed class ChargePointConnection : IDisposable
         finally
         {
             current?.Completion.TrySetResult(new CallOutcome(CallOutcomeKind.ConnectionLost, ErrorDescription: "The connection closed before the reply"));
-            while (_outgoing.Reader.TryRead(out var queued))
+            while (outgoing.TryRead(out var queued))
             {
                 queued.Completion.TrySetResult(new CallOutcome(CallOutcomeKind.ConnectionLost, ErrorDescription: "The connection closed before the call was sent"));
             }
-        }
-    }
-
-    private void RememberTimedOut(OutgoingCall call)
-    {
-        _timedOut[call.MessageId] = call;
-        _timedOutOrder.Enqueue(call.MessageId);
-        while (_timedOutOrder.Count > RememberedTimeouts && _timedOutOrder.TryDequeue(out var oldest))
-        {
-            _timedOut.TryRemove(oldest, out _);
         }
     }
 
@@ -299,7 +334,7 @@ public sealed class ChargePointConnection : IDisposable
         {
             awaiting.Reply.TrySetResult(outcome);
         }
-        else if (_timedOut.TryRemove(messageId, out var late))
+        else if (_timedOut.TryTake(messageId, out var late))
         {
             try
             {
@@ -370,7 +405,7 @@ public sealed class ChargePointConnection : IDisposable
 
     private async ValueTask AdmitAsync(OcppCall call, CancellationToken cancellationToken)
     {
-        if (_link.Redelivers && AnswerOf(call.MessageId) is { } answered)
+        if (_link.Redelivers && _answers.TryGet(call.MessageId, out var answered))
         {
             await SendReplyAsync(call.MessageId, answered, cancellationToken);
             return;
@@ -410,31 +445,6 @@ public sealed class ChargePointConnection : IDisposable
         }
     }
 
-    private CallReply? AnswerOf(string messageId)
-    {
-        lock (_answers)
-        {
-            return _answers.TryGetValue(messageId, out var reply) ? reply : null;
-        }
-    }
-
-    private void RememberAnswer(string messageId, CallReply reply)
-    {
-        lock (_answers)
-        {
-            if (!_answers.TryAdd(messageId, reply))
-            {
-                return;
-            }
-
-            _answerOrder.Enqueue(messageId);
-            while (_answerOrder.Count > RememberedAnswers)
-            {
-                _answers.Remove(_answerOrder.Dequeue());
-            }
-        }
-    }
-
     private async Task ProcessAsync(CancellationToken cancellationToken)
     {
         await foreach (var (call, receivedAt) in _calls.Reader.ReadAllAsync(CancellationToken.None))
@@ -460,7 +470,7 @@ public sealed class ChargePointConnection : IDisposable
 
                 if (_link.Redelivers)
                 {
-                    RememberAnswer(call.MessageId, reply);
+                    _answers.Add(call.MessageId, reply);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

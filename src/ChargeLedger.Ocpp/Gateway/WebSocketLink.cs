@@ -16,6 +16,9 @@ public sealed class WebSocketLink(WebSocket socket, OcppOptions options, TimePro
     private static readonly Meter Meter = new("ChargeLedger.Ocpp");
     private static readonly Counter<long> BadFrames = Meter.CreateCounter<long>("chargeledger.ocpp.bad_frames");
 
+    /// <summary>Most OCPP 1.6 messages fit; a larger one (a long MeterValues) grows the buffer up to MaxMessageBytes.</summary>
+    private const int InitialBufferBytes = 4096;
+
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly ArrayBufferWriter<byte> _output = new(512); // used under _sendLock only
     private byte[] _receiveBuffer = [];
@@ -62,7 +65,6 @@ public sealed class WebSocketLink(WebSocket socket, OcppOptions options, TimePro
     /// <summary>Reads frames until the socket closes and hands each well-formed one to <paramref name="connection"/>.</summary>
     public async Task ReceiveAsync(ChargePointConnection connection, CancellationToken cancellationToken)
     {
-        _receiveBuffer = ArrayPool<byte>.Shared.Rent(Math.Min(options.MaxMessageBytes, 16 * 1024));
         var consecutiveBad = 0;
         // Idle sockets are closed with a Close frame (so the charge point learns why), not by aborting the receive.
         using var idle = time.CreateTimer(_ => _ = CloseIdleAsync(connection), null, options.IdleTimeout, Timeout.InfiniteTimeSpan);
@@ -72,47 +74,55 @@ public sealed class WebSocketLink(WebSocket socket, OcppOptions options, TimePro
             {
                 idle.Change(options.IdleTimeout, Timeout.InfiniteTimeSpan);
                 var (length, type) = await ReadMessageAsync(cancellationToken);
-                if (type == WebSocketMessageType.Close || socket.State != WebSocketState.Open)
+                try
                 {
-                    return; // after our own Close frame nothing more is processed
-                }
-
-                connection.Heard();
-                if (type == WebSocketMessageType.Binary)
-                {
-                    // OCPP-J 1.6 §3.1: messages are text frames; RFC 6455 §7.4.1 code 1003 for data we cannot accept.
-                    BadFrames.Add(1);
-                    await connection.CloseAsync(WebSocketCloseStatus.InvalidMessageType, "OCPP-J uses text frames only");
-                    return;
-                }
-
-                if (length < 0)
-                {
-                    await connection.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {options.MaxMessageBytes} bytes");
-                    return;
-                }
-
-                var frame = OcppJ.Parse(_receiveBuffer.AsMemory(0, length));
-                if (frame is OcppBadFrame bad)
-                {
-                    BadFrames.Add(1);
-                    logger.LogInformation("Bad frame from {ChargePointId}: {Code} {Description}", connection.ChargePointId, bad.ErrorCode, bad.Description);
-                    if (bad.MessageId is not null)
+                    if (type == WebSocketMessageType.Close || socket.State != WebSocketState.Open)
                     {
-                        await SendErrorAsync(bad.MessageId, bad.ErrorCode, bad.Description, cancellationToken);
+                        return; // after our own Close frame nothing more is processed
                     }
 
-                    if (++consecutiveBad >= options.MaxConsecutiveBadFrames)
+                    connection.Heard();
+                    if (type == WebSocketMessageType.Binary)
                     {
-                        await connection.CloseAsync(WebSocketCloseStatus.ProtocolError, "Too many malformed messages");
+                        // OCPP-J 1.6 §3.1: messages are text frames; RFC 6455 §7.4.1 code 1003 for data we cannot accept.
+                        BadFrames.Add(1);
+                        await connection.CloseAsync(WebSocketCloseStatus.InvalidMessageType, "OCPP-J uses text frames only");
                         return;
                     }
 
-                    continue;
-                }
+                    if (length < 0)
+                    {
+                        await connection.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {options.MaxMessageBytes} bytes");
+                        return;
+                    }
 
-                consecutiveBad = 0;
-                await connection.RouteAsync(frame, cancellationToken);
+                    // The frame's payload is copied out (OcppFrame), so the buffer goes back to the pool right after.
+                    var frame = OcppJ.Parse(_receiveBuffer.AsMemory(0, length));
+                    if (frame is OcppBadFrame bad)
+                    {
+                        BadFrames.Add(1);
+                        logger.LogInformation("Bad frame from {ChargePointId}: {Code} {Description}", connection.ChargePointId, bad.ErrorCode, bad.Description);
+                        if (bad.MessageId is not null)
+                        {
+                            await SendErrorAsync(bad.MessageId, bad.ErrorCode, bad.Description, cancellationToken);
+                        }
+
+                        if (++consecutiveBad >= options.MaxConsecutiveBadFrames)
+                        {
+                            await connection.CloseAsync(WebSocketCloseStatus.ProtocolError, "Too many malformed messages");
+                            return;
+                        }
+
+                        continue;
+                    }
+
+                    consecutiveBad = 0;
+                    await connection.RouteAsync(frame, cancellationToken);
+                }
+                finally
+                {
+                    ReturnBuffer();
+                }
             }
         }
         catch (OperationCanceledException)
@@ -125,8 +135,7 @@ public sealed class WebSocketLink(WebSocket socket, OcppOptions options, TimePro
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(_receiveBuffer);
-            _receiveBuffer = [];
+            ReturnBuffer();
         }
     }
 
@@ -138,9 +147,25 @@ public sealed class WebSocketLink(WebSocket socket, OcppOptions options, TimePro
         await connection.CloseAsync(WebSocketCloseStatus.NormalClosure, "Idle timeout");
     }
 
-    /// <summary>Reads one whole message; length -1 when it exceeds the configured maximum.</summary>
+    /// <summary>
+    /// Reads one whole message into a pooled buffer (<see cref="ReturnBuffer"/> gives it back); length -1 when it exceeds
+    /// the configured maximum. The wait for the message is a zero-byte read, so an idle socket holds no receive buffer:
+    /// that is what lets one node hold tens of thousands of charge points.
+    /// </summary>
     private async Task<(int Length, WebSocketMessageType Type)> ReadMessageAsync(CancellationToken cancellationToken)
     {
+        var first = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
+        if (first.MessageType == WebSocketMessageType.Close)
+        {
+            return (0, WebSocketMessageType.Close);
+        }
+
+        if (first.EndOfMessage)
+        {
+            return (0, first.MessageType); // an empty message: nothing more to read
+        }
+
+        _receiveBuffer = ArrayPool<byte>.Shared.Rent(Math.Min(options.MaxMessageBytes, InitialBufferBytes));
         var length = 0;
         while (true)
         {
@@ -174,6 +199,15 @@ public sealed class WebSocketLink(WebSocket socket, OcppOptions options, TimePro
             {
                 return (-1, result.MessageType);
             }
+        }
+    }
+
+    private void ReturnBuffer()
+    {
+        if (_receiveBuffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_receiveBuffer);
+            _receiveBuffer = [];
         }
     }
 
