@@ -242,6 +242,14 @@ static string Now() => DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCu
 
 internal sealed record DemoOptions(Uri Url, string ApiKey, int ChargePoints, string StationId, TimeSpan Duration, int? Seed)
 {
+    private static readonly OptionTable<DemoOptions> Table = new OptionTable<DemoOptions>()
+        .Value("--url", (o, v) => OptionValue.HttpUrl(v) is { } url ? o with { Url = url } : null)
+        .Value("--api-key", (o, v) => o with { ApiKey = v })
+        .Value("--charge-points", (o, v) => OptionValue.Int(v, 1, 9999) is { } count ? o with { ChargePoints = count } : null)
+        .Value("--station", (o, v) => OptionValue.NonEmpty(v) is { } station ? o with { StationId = station } : null)
+        .Value("--duration", (o, v) => OptionValue.Int(v, 0, int.MaxValue) is { } seconds ? o with { Duration = TimeSpan.FromSeconds(seconds) } : null)
+        .Value("--seed", (o, v) => OptionValue.Int(v, int.MinValue, int.MaxValue) is { } seed ? o with { Seed = seed } : null);
+
     public static bool TryParse(string[] args, out DemoOptions options, out string error)
     {
         options = new DemoOptions(
@@ -251,51 +259,15 @@ internal sealed record DemoOptions(Uri Url, string ApiKey, int ChargePoints, str
             StationId: "ST-DEMO",
             Duration: TimeSpan.Zero,
             Seed: null);
-        error = "";
         if (args[0] != "demo")
         {
             error = $"unknown command '{args[0]}'";
             return false;
         }
 
-        for (var i = 1; i < args.Length; i++)
+        if (!Table.TryApply(args, ref options, out error))
         {
-            var name = args[i];
-            if (i + 1 >= args.Length)
-            {
-                error = $"{name} needs a value";
-                return false;
-            }
-
-            var value = args[++i];
-            switch (name)
-            {
-                case "--url" when Uri.TryCreate(value.TrimEnd('/') + "/", UriKind.Absolute, out var url)
-                    && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps):
-                    options = options with { Url = url };
-                    break;
-                case "--api-key":
-                    options = options with { ApiKey = value };
-                    break;
-                case "--charge-points" when int.TryParse(value, CultureInfo.InvariantCulture, out var count) && count is >= 1 and <= 9999:
-                    options = options with { ChargePoints = count };
-                    break;
-                case "--station" when value.Length > 0:
-                    options = options with { StationId = value };
-                    break;
-                case "--duration" when int.TryParse(value, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0:
-                    options = options with { Duration = TimeSpan.FromSeconds(seconds) };
-                    break;
-                case "--seed" when int.TryParse(value, CultureInfo.InvariantCulture, out var seed):
-                    options = options with { Seed = seed };
-                    break;
-                case "--url" or "--charge-points" or "--station" or "--duration" or "--seed":
-                    error = $"invalid value '{value}' for {name}";
-                    return false;
-                default:
-                    error = $"unknown option '{name}'";
-                    return false;
-            }
+            return false;
         }
 
         if (options.ApiKey.Length == 0)
@@ -310,6 +282,22 @@ internal sealed record DemoOptions(Uri Url, string ApiKey, int ChargePoints, str
 
 internal static class TelemetryArguments
 {
+    private static readonly OptionTable<TelemetryOptions> Table = new OptionTable<TelemetryOptions>()
+        .Flag("--provision", o => o with { Provision = true })
+        .Value("--host", (o, v) => OptionValue.NonEmpty(v) is { } host ? o with { Host = host } : null)
+        .Value("--port", (o, v) => OptionValue.Int(v, 1, 65535) is { } port ? o with { Port = port } : null)
+        .Value("--gateways", (o, v) => OptionValue.Int(v, 1, 999) is { } gateways ? o with { Gateways = gateways } : null)
+        .Value("--tags-per-message", (o, v) => OptionValue.Int(v, 1, 1000) is { } tags ? o with { TagsPerMessage = tags } : null)
+        .Value("--meters-per-gateway", (o, v) => OptionValue.Int(v, 1, 1000) is { } meters ? o with { MetersPerGateway = meters } : null)
+        .Value("--rate", (o, v) => OptionValue.Double(v, 0, 1_000_000, exclusiveMin: true) is { } rate ? o with { Rate = rate } : null)
+        .Value("--duration", (o, v) => OptionValue.Seconds(v, 0, 86_400, exclusiveMin: true) is { } duration ? o with { Duration = duration } : null)
+        .Value("--window", (o, v) => OptionValue.Int(v, 1, 1000) is { } window ? o with { Window = window } : null)
+        .Value("--password-seed", (o, v) => OptionValue.NonEmpty(v) is { } seed ? o with { PasswordSeed = seed } : null)
+        .Value("--seed", (o, v) => OptionValue.Int(v, int.MinValue, int.MaxValue) is { } seed ? o with { Seed = seed } : null)
+        .Value("--url", (o, v) => OptionValue.HttpUrl(v) is { } url ? o with { Url = url } : null)
+        .Value("--api-key", (o, v) => o with { ApiKey = v })
+        .Value("--station", (o, v) => OptionValue.NonEmpty(v) is { } station ? o with { StationId = station } : null);
+
     public static bool TryParse(string[] args, out TelemetryOptions options, out string error)
     {
         options = new TelemetryOptions(
@@ -327,74 +315,9 @@ internal static class TelemetryArguments
             ApiKey: Environment.GetEnvironmentVariable("CHARGELEDGER_API_KEY") ?? "",
             StationId: "ST-DEMO",
             Seed: null);
-        error = "";
-        for (var i = 1; i < args.Length; i++)
+        if (!Table.TryApply(args, ref options, out error))
         {
-            var name = args[i];
-            if (name == "--provision")
-            {
-                options = options with { Provision = true };
-                continue;
-            }
-
-            if (i + 1 >= args.Length)
-            {
-                error = $"{name} needs a value";
-                return false;
-            }
-
-            var value = args[++i];
-            var inv = CultureInfo.InvariantCulture;
-            switch (name)
-            {
-                case "--host" when value.Length > 0:
-                    options = options with { Host = value };
-                    break;
-                case "--port" when int.TryParse(value, inv, out var port) && port is >= 1 and <= 65535:
-                    options = options with { Port = port };
-                    break;
-                case "--gateways" when int.TryParse(value, inv, out var gateways) && gateways is >= 1 and <= 999:
-                    options = options with { Gateways = gateways };
-                    break;
-                case "--tags-per-message" when int.TryParse(value, inv, out var tags) && tags is >= 1 and <= 1000:
-                    options = options with { TagsPerMessage = tags };
-                    break;
-                case "--meters-per-gateway" when int.TryParse(value, inv, out var meters) && meters is >= 1 and <= 1000:
-                    options = options with { MetersPerGateway = meters };
-                    break;
-                case "--rate" when double.TryParse(value, inv, out var rate) && rate is > 0 and <= 1_000_000:
-                    options = options with { Rate = rate };
-                    break;
-                case "--duration" when double.TryParse(value, inv, out var seconds) && seconds is > 0 and <= 86_400:
-                    options = options with { Duration = TimeSpan.FromSeconds(seconds) };
-                    break;
-                case "--window" when int.TryParse(value, inv, out var window) && window is >= 1 and <= 1000:
-                    options = options with { Window = window };
-                    break;
-                case "--password-seed" when value.Length > 0:
-                    options = options with { PasswordSeed = value };
-                    break;
-                case "--seed" when int.TryParse(value, inv, out var seed):
-                    options = options with { Seed = seed };
-                    break;
-                case "--url" when Uri.TryCreate(value.TrimEnd('/') + "/", UriKind.Absolute, out var url)
-                    && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps):
-                    options = options with { Url = url };
-                    break;
-                case "--api-key":
-                    options = options with { ApiKey = value };
-                    break;
-                case "--station" when value.Length > 0:
-                    options = options with { StationId = value };
-                    break;
-                case "--host" or "--port" or "--gateways" or "--tags-per-message" or "--meters-per-gateway" or "--rate" or "--duration"
-                    or "--window" or "--password-seed" or "--seed" or "--url" or "--station":
-                    error = $"invalid value '{value}' for {name}";
-                    return false;
-                default:
-                    error = $"unknown option '{name}'";
-                    return false;
-            }
+            return false;
         }
 
         if (options.PasswordSeed.Length == 0)

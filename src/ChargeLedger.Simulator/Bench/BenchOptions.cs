@@ -99,143 +99,53 @@ public sealed record BenchOptions
 
 public static class BenchArguments
 {
+    private static readonly OptionTable<BenchOptions> Table = new OptionTable<BenchOptions>()
+        .Flag("--no-lag", o => o with { Lag = false })
+        .Value("--scenario", (o, v) => ScenarioOf(v) is { } scenario ? o with { Scenario = scenario } : null)
+        .Value("--url", (o, v) => OptionValue.HttpUrl(v) is { } url ? o with { Url = url } : null)
+        .Value("--api-key", (o, v) => o with { ApiKey = v })
+        .Value("--password", (o, v) => v.Length > 0 ? o with { Password = v } : null)
+        .Value("--prefix", (o, v) => IsPlain(v) ? o with { Prefix = v } : null)
+        .Value("--first", (o, v) => OptionValue.Int(v, 1, 9_999_999) is { } first ? o with { FirstChargePoint = first } : null)
+        .Value("--charge-points", (o, v) => OptionValue.Int(v, 1, 1_000_000) is { } count ? o with { ChargePoints = count } : null)
+        .Value("--station", (o, v) => IsPlain(v) && v.Length > 0 ? o with { StationId = v } : null)
+        .Value("--idtag", (o, v) => IsPlain(v) && v.Length is > 0 and <= 20 ? o with { IdTag = v } : null)
+        .Value("--rate", (o, v) => OptionValue.Double(v, 0, 1_000_000) is { } rate ? o with { Rate = rate } : null)
+        .Value("--duration", (o, v) => OptionValue.Seconds(v, 0.1, 86_400) is { } duration ? o with { Duration = duration } : null)
+        .Value("--warmup", (o, v) => OptionValue.Seconds(v, 0, 3_600) is { } warmup ? o with { Warmup = warmup } : null)
+        .Value("--meter-values", (o, v) => OptionValue.Int(v, 0, 1000) is { } meterValues ? o with { MeterValues = meterValues } : null)
+        .Value("--timeout", (o, v) => OptionValue.Seconds(v, 0.1, 600) is { } timeout ? o with { CallTimeout = timeout } : null)
+        .Value("--connections", (o, v) => OptionValue.Int(v, 1, 1_000_000) is { } connections ? o with { Connections = connections } : null)
+        .Value("--connect-rate", (o, v) => OptionValue.Double(v, 0, 1_000_000, exclusiveMin: true) is { } rate ? o with { ConnectRate = rate } : null)
+        .Value("--heartbeat", (o, v) => OptionValue.Seconds(v, 0.1, 86_400) is { } heartbeat ? o with { Heartbeat = heartbeat } : null)
+        .Value("--rounds", (o, v) => OptionValue.Int(v, 1, 10) is { } rounds ? o with { Rounds = rounds } : null)
+        .Value("--source-addresses", (o, v) => OptionValue.Int(v, 0, 254) is { } sources ? o with { SourceAddresses = sources } : null)
+        .Value("--connect-concurrency", (o, v) => OptionValue.Int(v, 1, 100_000) is { } concurrency ? o with { ConnectConcurrency = concurrency } : null)
+        .Value("--server-pid", (o, v) => OptionValue.Int(v, 1, int.MaxValue) is { } pid ? o with { ServerPid = pid } : null)
+        .Value("--pg-pid", (o, v) => OptionValue.Int(v, 1, int.MaxValue) is { } pid ? o with { PostgresPid = pid } : null)
+        .Value("--pg", (o, v) => v.Length > 0 ? o with { Postgres = v } : null)
+        .Value("--schema", (o, v) => IsPlain(v) && v.Length > 0 ? o with { Schema = v } : null)
+        .Value("--from-seq", (o, v) => OptionValue.Long(v, 0, long.MaxValue) is { } from ? o with { FromSequence = from } : null)
+        .Value("--to-seq", (o, v) => OptionValue.Long(v, 0, long.MaxValue) is { } to ? o with { ToSequence = to } : null)
+        .Value("--batch-size", (o, v) => OptionValue.Int(v, 1, 1_000_000) is { } batch ? o with { BatchSize = batch } : null)
+        .Value("--parallel", (o, v) => OptionValue.Int(v, 1, 256) is { } parallel ? o with { Parallel = parallel } : null)
+        .Value("--max-rows", (o, v) => OptionValue.Int(v, 1, int.MaxValue) is { } maxRows ? o with { MaxRows = maxRows } : null)
+        .Value("--passes", (o, v) => OptionValue.Int(v, 1, 20) is { } passes ? o with { Passes = passes } : null)
+        .Value("--json", (o, v) => v.Length > 0 ? o with { JsonFile = v } : null)
+        .Value("--label", (o, v) => v.Length > 0 ? o with { Label = v } : null);
+
     public static bool TryParse(string[] args, out BenchOptions options, out string error)
     {
         options = new BenchOptions();
-        error = "";
         if (args.Length == 0 || args[0] != "bench")
         {
             error = "expected 'bench'";
             return false;
         }
 
-        var inv = CultureInfo.InvariantCulture;
-        for (var i = 1; i < args.Length; i++)
+        if (!Table.TryApply(args, ref options, out error))
         {
-            var name = args[i];
-            if (name == "--no-lag")
-            {
-                options = options with { Lag = false };
-                continue;
-            }
-
-            if (i + 1 >= args.Length)
-            {
-                error = $"{name} needs a value";
-                return false;
-            }
-
-            var value = args[++i];
-            switch (name)
-            {
-                case "--scenario" when ScenarioOf(value) is { } scenario:
-                    options = options with { Scenario = scenario };
-                    break;
-                case "--url" when Uri.TryCreate(value.TrimEnd('/') + "/", UriKind.Absolute, out var url)
-                    && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps):
-                    options = options with { Url = url };
-                    break;
-                case "--api-key":
-                    options = options with { ApiKey = value };
-                    break;
-                case "--password" when value.Length > 0:
-                    options = options with { Password = value };
-                    break;
-                case "--prefix" when IsPlain(value):
-                    options = options with { Prefix = value };
-                    break;
-                case "--first" when int.TryParse(value, inv, out var first) && first is >= 1 and <= 9_999_999:
-                    options = options with { FirstChargePoint = first };
-                    break;
-                case "--charge-points" when int.TryParse(value, inv, out var count) && count is >= 1 and <= 1_000_000:
-                    options = options with { ChargePoints = count };
-                    break;
-                case "--station" when IsPlain(value) && value.Length > 0:
-                    options = options with { StationId = value };
-                    break;
-                case "--idtag" when IsPlain(value) && value.Length is > 0 and <= 20:
-                    options = options with { IdTag = value };
-                    break;
-                case "--rate" when double.TryParse(value, inv, out var rate) && rate is >= 0 and <= 1_000_000:
-                    options = options with { Rate = rate };
-                    break;
-                case "--duration" when Seconds(value, 0.1, 86_400) is { } duration:
-                    options = options with { Duration = duration };
-                    break;
-                case "--warmup" when Seconds(value, 0, 3_600) is { } warmup:
-                    options = options with { Warmup = warmup };
-                    break;
-                case "--meter-values" when int.TryParse(value, inv, out var meterValues) && meterValues is >= 0 and <= 1000:
-                    options = options with { MeterValues = meterValues };
-                    break;
-                case "--timeout" when Seconds(value, 0.1, 600) is { } timeout:
-                    options = options with { CallTimeout = timeout };
-                    break;
-                case "--connections" when int.TryParse(value, inv, out var connections) && connections is >= 1 and <= 1_000_000:
-                    options = options with { Connections = connections };
-                    break;
-                case "--connect-rate" when double.TryParse(value, inv, out var connectRate) && connectRate is > 0 and <= 1_000_000:
-                    options = options with { ConnectRate = connectRate };
-                    break;
-                case "--heartbeat" when Seconds(value, 0.1, 86_400) is { } heartbeat:
-                    options = options with { Heartbeat = heartbeat };
-                    break;
-                case "--rounds" when int.TryParse(value, inv, out var rounds) && rounds is >= 1 and <= 10:
-                    options = options with { Rounds = rounds };
-                    break;
-                case "--source-addresses" when int.TryParse(value, inv, out var sources) && sources is >= 0 and <= 254:
-                    options = options with { SourceAddresses = sources };
-                    break;
-                case "--connect-concurrency" when int.TryParse(value, inv, out var concurrency) && concurrency is >= 1 and <= 100_000:
-                    options = options with { ConnectConcurrency = concurrency };
-                    break;
-                case "--server-pid" when int.TryParse(value, inv, out var serverPid) && serverPid > 0:
-                    options = options with { ServerPid = serverPid };
-                    break;
-                case "--pg-pid" when int.TryParse(value, inv, out var pgPid) && pgPid > 0:
-                    options = options with { PostgresPid = pgPid };
-                    break;
-                case "--pg" when value.Length > 0:
-                    options = options with { Postgres = value };
-                    break;
-                case "--schema" when IsPlain(value) && value.Length > 0:
-                    options = options with { Schema = value };
-                    break;
-                case "--from-seq" when long.TryParse(value, inv, out var from) && from >= 0:
-                    options = options with { FromSequence = from };
-                    break;
-                case "--to-seq" when long.TryParse(value, inv, out var to) && to >= 0:
-                    options = options with { ToSequence = to };
-                    break;
-                case "--batch-size" when int.TryParse(value, inv, out var batch) && batch is >= 1 and <= 1_000_000:
-                    options = options with { BatchSize = batch };
-                    break;
-                case "--parallel" when int.TryParse(value, inv, out var parallel) && parallel is >= 1 and <= 256:
-                    options = options with { Parallel = parallel };
-                    break;
-                case "--max-rows" when int.TryParse(value, inv, out var maxRows) && maxRows >= 1:
-                    options = options with { MaxRows = maxRows };
-                    break;
-                case "--passes" when int.TryParse(value, inv, out var passes) && passes is >= 1 and <= 20:
-                    options = options with { Passes = passes };
-                    break;
-                case "--json" when value.Length > 0:
-                    options = options with { JsonFile = value };
-                    break;
-                case "--label" when value.Length > 0:
-                    options = options with { Label = value };
-                    break;
-                case "--scenario" or "--url" or "--password" or "--prefix" or "--first" or "--charge-points" or "--station" or "--idtag"
-                    or "--rate" or "--duration" or "--warmup" or "--meter-values" or "--timeout" or "--connections" or "--connect-rate"
-                    or "--heartbeat" or "--rounds" or "--source-addresses" or "--connect-concurrency" or "--server-pid" or "--pg-pid"
-                    or "--pg" or "--schema" or "--from-seq" or "--to-seq" or "--batch-size" or "--parallel" or "--max-rows" or "--passes" or "--json"
-                    or "--label":
-                    error = $"invalid value '{value}' for {name}";
-                    return false;
-                default:
-                    error = $"unknown option '{name}'";
-                    return false;
-            }
+            return false;
         }
 
         error = options.Scenario switch
@@ -267,9 +177,4 @@ public static class BenchArguments
 
     /// <summary>Ids, prefixes and tags go into JSON frames and SQL names unescaped, so only these characters.</summary>
     private static bool IsPlain(string value) => value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
-
-    private static TimeSpan? Seconds(string value, double min, double max) =>
-        double.TryParse(value, CultureInfo.InvariantCulture, out var seconds) && seconds >= min && seconds <= max
-            ? TimeSpan.FromSeconds(seconds)
-            : null;
 }
