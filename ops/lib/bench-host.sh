@@ -5,7 +5,8 @@
 #                                        host_pid, host_dll
 #   bench_host_restart                   a new host process on the same cluster (new ports: base, http_port, mqtt_port)
 #   bench_host_cleanup                   stops the host (and the pid in extra_pid if set) and the cluster, removes $work
-# Extra host settings pass through the environment (e.g. ChargeLedger__Security__PasswordIterations, as ops/bench-suite.sh).
+# Extra host settings pass through the environment (e.g. ChargeLedger__Security__PasswordIterations, as ops/bench-suite.sh);
+# BENCH_PG_OPTIONS adds PostgreSQL settings to the host's sessions (e.g. "-c synchronous_commit=off", ops/postgresql.md).
 # The caller defines log() and runs from the repository root.
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
@@ -44,7 +45,7 @@ bench_host_launch() {
   mqtt_port=$(free_port) # the embedded MQTT broker; never 1883, which a running ops/run.sh may hold
   base=http://127.0.0.1:$http_port
   log "host on $base"
-  ConnectionStrings__Marten=$connection \
+  ConnectionStrings__Marten="$connection${BENCH_PG_OPTIONS:+;Options='$BENCH_PG_OPTIONS'}" \
     ChargeLedger__ApiKeys__bench__Key=$admin_key ChargeLedger__ApiKeys__bench__Roles__0=admin \
     Logging__LogLevel__Default=Warning Logging__LogLevel__ChargeLedger=Warning ChargeLedger__CodeGeneration=Static \
     ChargeLedger__Mqtt__Port=$mqtt_port \
