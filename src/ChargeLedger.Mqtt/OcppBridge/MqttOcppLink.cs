@@ -11,8 +11,11 @@ internal abstract record BridgeInput;
 
 internal sealed record BridgeFrame(OcppFrame Frame) : BridgeInput;
 
-/// <summary>EMQX reported the charge point's connection gone.</summary>
-internal sealed record BridgeDisconnected(string Reason) : BridgeInput;
+/// <summary>
+/// EMQX reported the charge point's connection gone; <paramref name="Superseded"/> when a newer connection took over,
+/// which that connection records (ChargePointConnectionReplaced), so this session ends without a disconnect of its own.
+/// </summary>
+internal sealed record BridgeDisconnected(string Reason, bool Superseded = false) : BridgeInput;
 
 /// <summary>
 /// One charge point behind EMQX's OCPP gateway, seen as an <see cref="IOcppLink"/>: what we send is published on
@@ -28,7 +31,11 @@ internal sealed class MqttOcppLink(string topic, Func<string, byte[], Cancellati
 
     public bool Redelivers => true;
 
-    public bool Post(BridgeInput input) => _inbound.Writer.TryWrite(input);
+    /// <summary>
+    /// False once the session has ended (its loop reads no more). What slips in while it ends is lost, and the charge
+    /// point, unanswered, sends its CALL again.
+    /// </summary>
+    public bool Post(BridgeInput input) => !_closed && _inbound.Writer.TryWrite(input);
 
     /// <summary>What was posted and not read, once the link is closed.</summary>
     public IAsyncEnumerable<BridgeInput> Drain() => _inbound.Reader.ReadAllAsync();
@@ -69,7 +76,11 @@ internal sealed class MqttOcppLink(string topic, Func<string, byte[], Cancellati
                     case BridgeDisconnected gone:
                         _closed = true;
                         connection.CloseReason = gone.Reason;
-                        await disconnected(gone);
+                        if (!gone.Superseded)
+                        {
+                            await disconnected(gone);
+                        }
+
                         return;
                 }
             }

@@ -118,7 +118,12 @@ public sealed class OcppBridge(
 
                 break;
             case OcppCall:
-                SessionFor(chargePointId, connectionId: null, remoteAddress: null).Link.Post(new BridgeFrame(frame));
+                // A session ending at this very moment refuses the frame; the next one is a fresh session.
+                if (!SessionFor(chargePointId, connectionId: null, remoteAddress: null).Link.Post(new BridgeFrame(frame)))
+                {
+                    SessionFor(chargePointId, connectionId: null, remoteAddress: null).Link.Post(new BridgeFrame(frame));
+                }
+
                 break;
             default:
                 // Our calls are answered on .../Reply; a session that made none here (another node did) has nothing to match.
@@ -144,7 +149,9 @@ public sealed class OcppBridge(
         {
             if (session is not null && session.ConnectionId != connectionId)
             {
-                session.Link.Post(new BridgeDisconnected("Replaced by a newer connection"));
+                // The old session ends on its own; out of the map now, so the new connection gets a session of its own.
+                _sessions.TryRemove(new KeyValuePair<string, Session>(chargePointId, session));
+                session.Link.Post(new BridgeDisconnected("Replaced by a newer connection", Superseded: true));
                 session = null;
             }
 
@@ -188,7 +195,14 @@ public sealed class OcppBridge(
         {
             if (_sessions.TryGetValue(chargePointId, out var existing))
             {
-                return existing;
+                if (existing.Link.IsOpen)
+                {
+                    return existing;
+                }
+
+                // Ended but not yet out of the map: a frame posted to it now would be lost.
+                _sessions.TryRemove(new KeyValuePair<string, Session>(chargePointId, existing));
+                continue;
             }
 
             var link = new MqttOcppLink(options.Value.OcppBridge.DownlinkTopic(chargePointId), PublishAsync);

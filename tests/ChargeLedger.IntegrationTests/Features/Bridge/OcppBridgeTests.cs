@@ -224,6 +224,25 @@ public sealed class OcppBridgeTests(BridgeHost fixture)
     }
 
     [Fact]
+    public async Task a_new_emqx_connection_replaces_the_session_and_the_charge_point_goes_on()
+    {
+        var cp = await BridgedChargePointAsync();
+        await ResultAsync(cp.Id, "BootNotification", new { chargePointVendor = "VendorX", chargePointModel = "ModelY" });
+
+        // The charge point reconnected to EMQX (its old connection's disconnected message not seen first).
+        await Emqx.ConnectedAsync(cp.Id, DateTimeOffset.UtcNow.AddSeconds(5));
+        await Eventually.ReturnsAsync(() => ChargePointEventsAsync(cp.Id), e => e.Contains("charge_point_connection_replaced"),
+            "the new connection replaces the old one");
+        await ResultAsync(cp.Id, "Heartbeat", new { });
+
+        var command = await Host.CommandAsync(cp.Id, "ClearCache", new { });
+        var call = (await Emqx.ServerCallAsync(cp.Id)).ShouldNotBeNull("the command reaches the new session");
+        await Emqx.ReplyAsync(cp.Id, call.GetProperty("UniqueId").GetString()!, new { status = "Accepted" });
+        await Host.CommandWithStatusAsync(command, "Accepted");
+        (await ChargePointEventsAsync(cp.Id)).ShouldNotContain("charge_point_disconnected");
+    }
+
+    [Fact]
     public async Task an_unknown_charge_point_is_refused_and_a_malformed_envelope_is_answered_with_a_formation_violation()
     {
         Assert.SkipUnless(fixture.Mosquitto.Available, MosquittoFixture.MissingMessage);
