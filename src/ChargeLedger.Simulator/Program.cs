@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Runtime.InteropServices;
 using ChargeLedger.Simulator;
 using ChargeLedger.Simulator.Bench;
 
@@ -116,16 +115,14 @@ if (!DemoOptions.TryParse(args, out var options, out var usageError))
     return 2;
 }
 
-using var stop = new CancellationTokenSource();
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var stop = new StopSignal(() => Console.WriteLine("stopping: ending running transactions"));
 
 try
 {
-    await RunDemoAsync(options, stop);
+    await RunDemoAsync(options, stop.Source);
     return 0;
 }
-catch (OperationCanceledException) when (stop.IsCancellationRequested)
+catch (OperationCanceledException) when (stop.Requested)
 {
     return 0;
 }
@@ -133,16 +130,6 @@ catch (Exception ex)
 {
     Console.Error.WriteLine($"error: {ex.Message}");
     return 1;
-}
-
-void Stop(PosixSignalContext context)
-{
-    context.Cancel = true;
-    if (!stop.IsCancellationRequested)
-    {
-        Console.WriteLine("stopping: ending running transactions");
-        stop.Cancel();
-    }
 }
 
 static async Task RunDemoAsync(DemoOptions options, CancellationTokenSource stop)
@@ -195,15 +182,7 @@ static async Task RunDemoAsync(DemoOptions options, CancellationTokenSource stop
 
 static async Task<int> RunTelemetryAsync(TelemetryOptions options)
 {
-    using var stop = new CancellationTokenSource();
-    void Interrupt(PosixSignalContext context)
-    {
-        context.Cancel = true;
-        stop.Cancel();
-    }
-
-    using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
-    using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+    using var stop = new StopSignal();
     try
     {
         if (options.Provision)
@@ -227,7 +206,7 @@ static async Task<int> RunTelemetryAsync(TelemetryOptions options)
         Console.WriteLine(report.Markdown());
         return report.Failures == 0 ? 0 : 1;
     }
-    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+    catch (OperationCanceledException) when (stop.Requested)
     {
         return 130;
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace ChargeLedger.Simulator.Bench;
@@ -9,15 +8,7 @@ public static class BenchCommand
 {
     public static async Task<int> RunAsync(BenchOptions options)
     {
-        using var stop = new CancellationTokenSource();
-        void Interrupt(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+        using var stop = new StopSignal();
         var startedAt = DateTimeOffset.UtcNow;
         var scenario = options.Scenario switch
         {
@@ -49,7 +40,7 @@ public static class BenchCommand
             var errors = report.Ocpp?.Errors ?? report.Connections?.Rounds.Sum(r => r.Errors) ?? report.Provision?.Failed ?? 0;
             return errors == 0 ? 0 : 1;
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.Requested)
         {
             return 130;
         }
