@@ -69,18 +69,27 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
 
             var requested = new CommandRequested(command.CommandId, command.ChargePointId, command.Action, command.Payload, command.RequestedBy,
                 command.RequestedAt);
-            // This node runs it from now on: if the requesting node dies, the sweeper must not take it for orphaned.
-            await using (var session = store.LightweightSession())
-            {
-                session.Store(Open(requested, time.GetUtcNow()));
-                await session.SaveChangesAsync(lifetime.ApplicationStopping);
-            }
-
-            _running[commandId] = Task.Run(() => RunAsync(requested), CancellationToken.None);
+            // This node runs it from now on, so the sweeper must not take it for orphaned if the requesting node dies.
+            // Recorded beside the call, not before it (both records name this node, so their order does not matter).
+            _running[commandId] = Task.Run(() => RunAsync(requested, claim: true), CancellationToken.None);
         }
         catch (Exception ex)
         {
             logger.LogWarning(ex, "Could not take relayed command {CommandId}", commandId);
+        }
+    }
+
+    private async Task ClaimAsync(CommandRequested requested)
+    {
+        try
+        {
+            await using var session = store.LightweightSession();
+            session.Store(Open(requested, time.GetUtcNow()));
+            await session.SaveChangesAsync(lifetime.ApplicationStopping);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Could not record that this node runs command {CommandId}", requested.CommandId);
         }
     }
 
@@ -124,9 +133,11 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
         return Command.Fold(events.Select(e => e.Data));
     }
 
-    private async Task RunAsync(CommandRequested requested)
+    /// <summary>Runs the call; a relayed command's <paramref name="claim"/> record is written beside it and lands before the outcome removes it.</summary>
+    private async Task RunAsync(CommandRequested requested, bool claim = false)
     {
         var stopping = lifetime.ApplicationStopping;
+        var claimed = claim ? ClaimAsync(requested) : Task.CompletedTask;
         try
         {
             var outcome = await calls.CallAsync(requested.ChargePointId, requested.Action, requested.Payload,
@@ -135,6 +146,7 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
                 late => AppendAsync(requested.CommandId, new CommandLateReplyReceived(requested.CommandId, late.Payload, late.ErrorCode,
                     late.ErrorDescription, time.GetUtcNow())),
                 (ledger, result) => Effect(ledger, requested, result), stopping);
+            await claimed;
             await AppendAsync(requested.CommandId, Completion(requested.CommandId, outcome, time.GetUtcNow()), Ended(requested.CommandId));
         }
         catch (Exception ex)
@@ -143,6 +155,7 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
                 requested.ChargePointId);
             try
             {
+                await claimed;
                 await AppendAsync(requested.CommandId, new CommandFailed(requested.CommandId, "Internal error: " + ex.GetType().Name, null, null, time.GetUtcNow()),
                     Ended(requested.CommandId));
             }
