@@ -163,9 +163,9 @@ public sealed class OcppBridge(
             else if (session is null)
             {
                 // Several nodes: the session starts where the charge point's CALLs land; the connection is recorded by all.
-                await RecordDirectAsync(chargePointId, ledger => ledger.ChargePoint.Connected && ledger.ChargePoint.ConnectionId == connectionId
-                    ? null
-                    : new RecordConnected(ledger, connectionId, report.RemoteAddress, ledger.ChargePoint.Connected ? ledger.ChargePoint.ConnectionId : null),
+                // RecordConnected makes the same connection reported again (by every node) a no-op.
+                await RecordDirectAsync(chargePointId, ledger =>
+                    new RecordConnected(ledger, connectionId, report.RemoteAddress, ledger.ChargePoint.Connected ? ledger.ChargePoint.ConnectionId : null),
                     cancellationToken);
             }
 
@@ -244,8 +244,7 @@ public sealed class OcppBridge(
                 if (!adopt)
                 {
                     var replaced = previous?.ConnectionId ?? (cp.Connected && cp.ConnectionId != connection.ConnectionId ? cp.ConnectionId : null);
-                    await connection.ExclusiveAsync(() => pipeline.ExecuteAsync<bool>(bus, ledger,
-                        new RecordConnected(ledger, connection.ConnectionId, remoteAddress, replaced), _stopping), _stopping);
+                    await connection.RecordAsync(new RecordConnected(ledger, connection.ConnectionId, remoteAddress, replaced), _stopping);
                 }
 
                 if (previous is not null)
@@ -255,8 +254,7 @@ public sealed class OcppBridge(
 
                 _logger.LogInformation("{ChargePointId} connected through the OCPP bridge ({ConnectionId})", chargePointId, connection.ConnectionId);
                 await connection.RunAsync(token => session.Link.ReceiveAsync(connection, gone =>
-                    connection.ExclusiveAsync(() => pipeline.ExecuteAsync<bool>(bus, ledger,
-                        new RecordDisconnected(ledger, connection.ConnectionId, gone.Reason), _stopping), _stopping), token), _stopping);
+                    connection.RecordAsync(new RecordDisconnected(ledger, connection.ConnectionId, gone.Reason), _stopping), token), _stopping);
                 _logger.LogInformation("{ChargePointId} left the OCPP bridge: {Reason}", chargePointId, connection.CloseReason);
             }
             finally

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
+using ChargeLedger.ChargePoints;
 using ChargeLedger.Commands;
 using ChargeLedger.Ledger;
 using ChargeLedger.Ocpp.Framing;
@@ -160,6 +161,10 @@ public sealed class ChargePointConnection : IDisposable
         }
     }
 
+    /// <summary>Records a fact about this connection (connected, disconnected) exclusively of its messages and the silence watchdog.</summary>
+    public Task<bool> RecordAsync(object command, CancellationToken cancellationToken) =>
+        ExclusiveAsync(() => _dispatcher.RecordAsync(this, command, cancellationToken), cancellationToken);
+
     /// <summary>Runs a decision on the ledger exclusively of the message processor and the silence watchdog.</summary>
     public async Task<T> ExclusiveAsync<T>(Func<Task<T>> decide, CancellationToken cancellationToken)
     {
@@ -213,7 +218,7 @@ public sealed class ChargePointConnection : IDisposable
             var recorded = false;
             try
             {
-                recorded = await _dispatcher.RecordWentSilentAsync(this, lastHeardAt, cancellationToken);
+                recorded = await _dispatcher.RecordAsync(this, new RecordWentSilent(Ledger, ConnectionId, lastHeardAt), cancellationToken);
             }
             finally
             {
@@ -369,7 +374,7 @@ public sealed class ChargePointConnection : IDisposable
         // Never before the silence's own detection time, so the silence has a non-negative length even when the message
         // raced the watchdog's append.
         var heardAt = new DateTimeOffset(Math.Max(heardTicks, _silentDetectedAt.UtcTicks), TimeSpan.Zero);
-        await _dispatcher.RecordHeardAgainAsync(this, heardAt, cancellationToken);
+        await _dispatcher.RecordAsync(this, new RecordHeardAgain(Ledger, ConnectionId, heardAt), cancellationToken);
         _silentSince = null;
         Interlocked.Exchange(ref _silenceWatch, 0);
         _logger.LogInformation("{ChargePointId} heard again at {HeardAt}", ChargePointId, heardAt);

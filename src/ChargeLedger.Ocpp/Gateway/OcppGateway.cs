@@ -24,7 +24,6 @@ namespace ChargeLedger.Ocpp.Gateway;
 public sealed class OcppGateway(
     ConnectionRegistry registry,
     LedgerStore ledgerStore,
-    LedgerPipeline pipeline,
     IDocumentStore store,
     PasswordHasher hasher,
     IServiceScopeFactory scopes,
@@ -107,9 +106,7 @@ public sealed class OcppGateway(
         var previous = registry.Register(connection);
         try
         {
-            await connection.ExclusiveAsync(() => pipeline.ExecuteAsync<bool>(bus, ledger,
-                new RecordConnected(ledger, connection.ConnectionId, remote, previous?.ConnectionId), lifetime.ApplicationStopping),
-                lifetime.ApplicationStopping);
+            await connection.RecordAsync(new RecordConnected(ledger, connection.ConnectionId, remote, previous?.ConnectionId), lifetime.ApplicationStopping);
             if (previous is not null)
             {
                 _security.LogWarning("Connection {Old} of {ChargePointId} replaced by authenticated connection {New} from {RemoteAddress}",
@@ -122,11 +119,11 @@ public sealed class OcppGateway(
         }
         finally
         {
-            await RecordDisconnectAsync(bus, connection);
+            await RecordDisconnectAsync(connection);
         }
     }
 
-    private async Task RecordDisconnectAsync(IMessageBus bus, ChargePointConnection connection)
+    private async Task RecordDisconnectAsync(ChargePointConnection connection)
     {
         if (!registry.Unregister(connection))
         {
@@ -136,8 +133,7 @@ public sealed class OcppGateway(
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await connection.ExclusiveAsync(() => pipeline.ExecuteAsync<bool>(bus, connection.Ledger,
-                new RecordDisconnected(connection.Ledger, connection.ConnectionId, connection.CloseReason), timeout.Token), timeout.Token);
+            await connection.RecordAsync(new RecordDisconnected(connection.Ledger, connection.ConnectionId, connection.CloseReason), timeout.Token);
         }
         catch (Exception ex)
         {

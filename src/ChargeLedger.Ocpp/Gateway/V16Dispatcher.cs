@@ -68,12 +68,12 @@ public sealed class V16Dispatcher(
         };
     }
 
-    /// <summary>Connectivity facts about the connection itself (the silence watchdog), through the same pipeline as its CALLs.</summary>
-    public Task<bool> RecordWentSilentAsync(ChargePointConnection connection, DateTimeOffset lastHeardAt, CancellationToken cancellationToken) =>
-        pipeline.ExecuteAsync<bool>(bus, connection.Ledger, new RecordWentSilent(connection.Ledger, connection.ConnectionId, lastHeardAt), cancellationToken);
-
-    public Task<bool> RecordHeardAgainAsync(ChargePointConnection connection, DateTimeOffset heardAt, CancellationToken cancellationToken) =>
-        pipeline.ExecuteAsync<bool>(bus, connection.Ledger, new RecordHeardAgain(connection.Ledger, connection.ConnectionId, heardAt), cancellationToken);
+    /// <summary>
+    /// A fact about the connection itself (connected, disconnected, silent, heard again) through the same pipeline as its
+    /// CALLs; the caller holds the connection's ledger gate.
+    /// </summary>
+    public Task<bool> RecordAsync(ChargePointConnection connection, object command, CancellationToken cancellationToken) =>
+        pipeline.ExecuteAsync<bool>(bus, connection.Ledger, command, cancellationToken);
 
     public static bool IsChargePointAction(string action) => action is "BootNotification" or "Heartbeat" or "StatusNotification" or "Authorize"
         or "StartTransaction" or "MeterValues" or "StopTransaction" or "DataTransfer" or "FirmwareStatusNotification" or "DiagnosticsStatusNotification";
