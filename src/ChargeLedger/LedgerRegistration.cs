@@ -94,6 +94,7 @@ public static class LedgerRegistration
         options.Projections.Subscribe(new AlarmSubscription());
         options.Storage.ExtendedSchemaObjects.Add(
             new Sequence(new PostgresqlObjectName(options.DatabaseSchemaName, LedgerStore.TransactionIdSequence, SchemaUtils.IdentifierUsage.General)));
+        options.Storage.ExtendedSchemaObjects.Add(GroupAppend.Function(options.DatabaseSchemaName));
         return options;
     }
 

@@ -52,7 +52,7 @@ public sealed class LedgerPipeline(LedgerWriter writer, LedgerStore store)
     {
         for (; ex is not null; ex = ex.InnerException)
         {
-            if (ex is ConcurrencyException or ExistingStreamIdCollisionException or DocumentAlreadyExistsException)
+            if (ex is StreamConflictException or ConcurrencyException or ExistingStreamIdCollisionException or DocumentAlreadyExistsException)
             {
                 return true;
             }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Text.Json;
 using System.Threading.Channels;
 using Marten;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace ChargeLedger.Ledger;
 
@@ -53,11 +53,17 @@ public sealed class LedgerWriter : IAsyncDisposable
     private readonly Task[] _loops;
     private readonly int _maxBatch;
     private readonly TimeSpan _linger;
+    private readonly EventTypeNames _eventTypes;
+    private readonly ISerializer _serializer;
+    private readonly string _schema;
 
     public LedgerWriter(IDocumentStore store, IOptions<LedgerWriterOptions> options, ILogger<LedgerWriter> logger)
     {
         _store = store;
         _logger = logger;
+        _eventTypes = new EventTypeNames(store);
+        _serializer = store.Options.Serializer();
+        _schema = store.Options.Events.DatabaseSchemaName;
         _maxBatch = Math.Max(1, options.Value.MaxBatch);
         _linger = TimeSpan.FromMilliseconds(Math.Max(0, options.Value.CommitLingerMilliseconds));
         _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
@@ -82,6 +88,14 @@ public sealed class LedgerWriter : IAsyncDisposable
 
         // The caller may stop waiting, but the commit itself is not cancelled half-way through a batch.
         return pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Commits these decisions as one batch, bypassing the loops (tests of what a batch does).</summary>
+    internal Task<CommitReceipt>[] CommitAsOneBatch(IReadOnlyList<LedgerChange> changes)
+    {
+        var batch = changes.Select(c => new Pending(c, new TaskCompletionSource<CommitReceipt>(TaskCreationOptions.RunContinuationsAsynchronously))).ToList();
+        _ = CommitBatchAsync(batch);
+        return [.. batch.Select(p => p.Completion.Task.WaitAsync(CancellationToken.None))];
     }
 
     private async Task RunAsync()
@@ -154,69 +168,51 @@ public sealed class LedgerWriter : IAsyncDisposable
     private async Task<CommitReceipt[]> CommitAsync(IReadOnlyList<Pending> batch)
     {
         await using var session = _store.LightweightSession();
-        var serializer = _store.Options.Serializer();
+        var append = new GroupAppendBatch();
         var receipts = new CommitReceipt[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
-            receipts[i] = Stage(session, serializer, batch[i].Change);
+            var change = batch[i].Change;
+            receipts[i] = append.Add(change, _eventTypes, _serializer);
+            foreach (var document in change.Inserts)
+            {
+                session.Insert(document);
+            }
+
+            foreach (var transactionId in change.ClosedTransactions)
+            {
+                session.Delete<OpenTransactionIndex>(transactionId);
+            }
         }
 
-        await session.SaveChangesAsync();
+        if (append.Events > 0)
+        {
+            session.QueueOperation(append.ToOperation(_schema));
+        }
+
+        try
+        {
+            await session.SaveChangesAsync();
+        }
+        catch (Exception ex) when (StreamConflict(ex) is { } conflict)
+        {
+            throw new StreamConflictException(conflict.MessageText, ex);
+        }
+
         return receipts;
     }
 
-    private static CommitReceipt Stage(IDocumentSession session, ISerializer serializer, LedgerChange change)
+    private static PostgresException? StreamConflict(Exception? ex)
     {
-        Dictionary<string, string>? lastHashes = null;
-        foreach (var append in change.Appends)
+        for (; ex is not null; ex = ex.InnerException)
         {
-            var events = new object[append.Events.Count];
-            var previous = append.PreviousHash;
-            for (var i = 0; i < events.Length; i++)
+            if (ex is PostgresException postgres && GroupAppend.IsConflict(postgres))
             {
-                var wrapped = session.Events.BuildEvent(append.Events[i]);
-                if (previous is not null)
-                {
-                    using var json = JsonDocument.Parse(serializer.ToJson(append.Events[i]));
-                    var hash = HashChain.Compute(previous, append.StreamKey, append.ExpectedVersion + i + 1, wrapped.EventTypeName, json.RootElement);
-                    wrapped.SetHeader(HashChain.PreviousHashHeader, previous);
-                    wrapped.SetHeader(HashChain.HashHeader, hash);
-                    previous = hash;
-                }
-
-                events[i] = wrapped;
-            }
-
-            if (append.ExpectedVersion == StreamAppend.AnyVersion)
-            {
-                session.Events.Append(append.StreamKey, events);
-            }
-            else if (append.ExpectedVersion == 0)
-            {
-                session.Events.StartStream(append.StreamKey, events);
-            }
-            else
-            {
-                session.Events.Append(append.StreamKey, append.ExpectedVersion + events.Length, events);
-            }
-
-            if (append.Chained)
-            {
-                (lastHashes ??= [])[append.StreamKey] = previous!;
+                return postgres;
             }
         }
 
-        foreach (var document in change.Inserts)
-        {
-            session.Insert(document);
-        }
-
-        foreach (var transactionId in change.ClosedTransactions)
-        {
-            session.Delete<OpenTransactionIndex>(transactionId);
-        }
-
-        return lastHashes is null ? CommitReceipt.Empty : new CommitReceipt(lastHashes);
+        return null;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,144 @@
+using ChargeLedger.Audit;
+using ChargeLedger.ChargePoints;
+using ChargeLedger.IntegrationTests.Features.Commands;
+using ChargeLedger.IntegrationTests.Infrastructure;
+using ChargeLedger.Ledger;
+using ChargeLedger.Shared;
+using ChargeLedger.Transactions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace ChargeLedger.IntegrationTests.Features.GroupCommit;
+
+/// <summary>
+/// The group commit's set-based append (GroupAppend): one function call per batch writes exactly the rows Marten
+/// writes, checks every stream's expected version before drawing a sequence number, and numbers any-version appends
+/// after whatever the stream holds.
+/// </summary>
+[Collection(typeof(CommandCollection))]
+public sealed class GroupAppendTests(LedgerHost host)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task one_batch_of_new_existing_any_version_and_chained_streams_reads_back_as_marten_wrote_it()
+    {
+        var chargePoint = await host.RegisteredChargePointAsync();
+        var cpStream = StreamKeys.ChargePoint(chargePoint.Id);
+        var cpVersion = await host.StreamVersionAsync(cpStream);
+        var transaction = StreamKeys.Transaction(LedgerHost.NewId("TX"));
+        var device = StreamKeys.Device(LedgerHost.NewId("DEV"));
+        var now = new DateTimeOffset(2026, 12, 7, 3, 0, 0, TimeSpan.Zero);
+
+        await using var writer = Writer(commitLoops: 1);
+        var started = new TransactionStarted("t", 7, chargePoint.Id, "ST", 1, "TAG", "Accepted", 100, null, now, now);
+        var status = new ConnectorStatusChanged(chargePoint.Id, 1, ConnectorStatus.Charging, "NoError", null, null, null, now, now);
+        // One batch: the stream start (chained), an append to an existing stream, and two any-version appends to one stream.
+        var receipts = await Task.WhenAll(writer.CommitAsOneBatch(
+        [
+            new LedgerChange([new StreamAppend(transaction, 0, [started, Meter(chargePoint.Id, 110, now)], "")], [], []),
+            LedgerChange.Append(cpStream, cpVersion, status),
+            LedgerChange.Append(device, StreamAppend.AnyVersion, Transfer(chargePoint.Id, "a"), Transfer(chargePoint.Id, "b")),
+            LedgerChange.Append(device, StreamAppend.AnyVersion, Transfer(chargePoint.Id, "c")),
+        ]));
+
+        var events = await host.StreamAsync(transaction);
+        events.Select(e => e.Version).ShouldBe([1L, 2L]);
+        events[0].Data.ShouldBeOfType<TransactionStarted>().ShouldBe(started);
+        events[0].EventTypeName.ShouldBe("transaction_started");
+        receipts[0].LastHashes[transaction].ShouldBe(events[1].Headers![HashChain.HashHeader].ToString());
+        var audit = await host.Services.GetRequiredService<AuditVerifier>().VerifyAsync(transaction, null, null, Token);
+        audit.Intact.ShouldBeTrue();
+        audit.Events.ShouldBe(2);
+
+        (await host.StreamAsync(cpStream))[^1].Data.ShouldBe(status);
+        (await host.StreamVersionAsync(cpStream)).ShouldBe(cpVersion + 1);
+
+        var deviceEvents = await host.StreamAsync(device);
+        deviceEvents.Select(e => ((DataTransferReceived)e.Data).MessageId).ShouldBe(["a", "b", "c"]);
+        deviceEvents.Select(e => e.Version).ShouldBe([1L, 2L, 3L]);
+        deviceEvents.Select(e => e.Sequence).ShouldBeInOrder(SortDirection.Ascending);
+        (await host.StreamVersionAsync(device)).ShouldBe(3);
+
+        // A later any-version append continues after what the stream holds.
+        await writer.CommitAsync(LedgerChange.Append(device, StreamAppend.AnyVersion, Transfer(chargePoint.Id, "d")), Token);
+        (await host.StreamAsync(device)).Select(e => e.Version).ShouldBe([1L, 2L, 3L, 4L]);
+    }
+
+    [Fact]
+    public async Task a_stale_decision_fails_alone_and_its_batch_draws_no_sequence_number()
+    {
+        var stale = await host.RegisteredChargePointAsync();
+        var fresh = await host.RegisteredChargePointAsync();
+        var staleVersion = await host.StreamVersionAsync(StreamKeys.ChargePoint(stale.Id));
+        await using var writer = Writer(commitLoops: 1);
+        await writer.CommitAsync(LedgerChange.Append(StreamKeys.ChargePoint(stale.Id), staleVersion, Transfer(stale.Id, "moved on")), Token);
+        var sequenceBefore = await SequenceAsync();
+
+        // Both in one batch: the stale one makes the batch fail (before any nextval), then each is retried alone.
+        var results = writer.CommitAsOneBatch(
+        [
+            LedgerChange.Append(StreamKeys.ChargePoint(stale.Id), staleVersion, Transfer(stale.Id, "stale")),
+            LedgerChange.Append(StreamKeys.ChargePoint(fresh.Id), await host.StreamVersionAsync(StreamKeys.ChargePoint(fresh.Id)),
+                Transfer(fresh.Id, "fresh")),
+        ]);
+
+        var conflict = await Should.ThrowAsync<StreamConflictException>(results[0]);
+        LedgerPipeline.IsConflict(conflict).ShouldBeTrue();
+        await results[1];
+        (await host.StreamAsync(StreamKeys.ChargePoint(fresh.Id)))[^1].Data.ShouldBeOfType<DataTransferReceived>().MessageId.ShouldBe("fresh");
+        (await host.StreamAsync(StreamKeys.ChargePoint(stale.Id))).Count(e => e.Data is DataTransferReceived { MessageId: "stale" }).ShouldBe(0);
+        // The fresh decision's single retry drew exactly one number: the failed batch and the stale retry drew none.
+        (await SequenceAsync()).ShouldBe(sequenceBefore + 1);
+    }
+
+    [Fact]
+    public async Task starting_a_stream_that_exists_is_a_conflict()
+    {
+        var transaction = StreamKeys.Transaction(LedgerHost.NewId("TX"));
+        var now = DateTimeOffset.UtcNow;
+        await using var writer = Writer(commitLoops: 1);
+        await writer.CommitAsync(LedgerChange.Append(transaction, 0, Meter("CP", 1, now)), Token);
+
+        var again = await Should.ThrowAsync<StreamConflictException>(writer.CommitAsync(LedgerChange.Append(transaction, 0, Meter("CP", 2, now)), Token));
+
+        LedgerPipeline.IsConflict(again).ShouldBeTrue();
+        (await host.StreamAsync(transaction)).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task concurrent_any_version_appends_to_one_stream_number_its_events_without_gaps()
+    {
+        var device = StreamKeys.Device(LedgerHost.NewId("DEV"));
+        await using var writer = Writer(commitLoops: 4);
+
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+            writer.CommitAsync(LedgerChange.Append(device, StreamAppend.AnyVersion, Transfer("CP", $"m{i}")), Token)));
+
+        var events = await host.StreamAsync(device);
+        events.Select(e => e.Version).ShouldBe(Enumerable.Range(1, 200).Select(v => (long)v));
+        events.Select(e => e.Sequence).ShouldBeInOrder(SortDirection.Ascending);
+        events.Select(e => ((DataTransferReceived)e.Data).MessageId).Distinct().Count().ShouldBe(200);
+        (await host.StreamVersionAsync(device)).ShouldBe(200);
+    }
+
+    private LedgerWriter Writer(int commitLoops) =>
+        new(host.Store, Options.Create(new LedgerWriterOptions { CommitLoops = commitLoops }), NullLogger<LedgerWriter>.Instance);
+
+    private async Task<long> SequenceAsync()
+    {
+        await using var connection = new NpgsqlConnection(host.ConnectionString);
+        await connection.OpenAsync(Token);
+        await using var query = new NpgsqlCommand("select last_value from chargeledger.mt_events_sequence", connection);
+        return (long)(await query.ExecuteScalarAsync(Token))!;
+    }
+
+    private static DataTransferReceived Transfer(string chargePointId, string messageId) =>
+        new(chargePointId, "com.example", messageId, "group append", DateTimeOffset.UtcNow);
+
+    private static MeterValuesRecorded Meter(string chargePointId, long wh, DateTimeOffset at) =>
+        new("t", chargePointId, 1, [new MeterSample(at, wh.ToString(System.Globalization.CultureInfo.InvariantCulture), "Energy.Active.Import.Register",
+            null, "Wh", "Sample.Periodic", null, "Outlet")], at);
+}
