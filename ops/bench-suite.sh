@@ -5,7 +5,7 @@
 #   ops/bench-suite.sh [--out DIR] [--cps 200] [--rate 0] [--duration 30] [--warmup 5]
 #                      [--connections 5000] [--connect-rate 500] [--heartbeat 30] [--hold 30] [--rounds 2]
 #                      [--gateways 10] [--tags 50] [--telemetry-rate 1000] [--telemetry-duration 30]
-#                      [--cold-start-runs 3] [--password-iterations 1000] [--skip "cold-start telemetry ..."]
+#                      [--cold-start-runs 3] [--password-iterations 1000] [--skip "cold-start telemetry ..."] [--pg-statements]
 #
 # Steps (each bounded by `timeout`; a failed step is reported and the suite goes on):
 #   cold-start     ops/cold-start.sh --cold-start-runs: launch of the Release host to /health/ready and to the first
@@ -24,6 +24,9 @@
 #                  PBKDF2 check), round 2 = the same charge points reconnecting (checks cached: a reconnect storm)
 #   telemetry      simulator telemetry mode through the embedded MQTT broker (QoS 1, PUBACK after commit), then the
 #                  loss check: values stored in mt_events >= values acknowledged
+#
+# --pg-statements loads pg_stat_statements into the suite's cluster and writes pg-statements.md: PostgreSQL's time by
+# statement during the OCPP step (reset after provisioning), the top 15 by total execution time.
 #
 # Scale: the defaults take about 10 minutes. Issue 6's figure for held connections is --connections 50000 (add
 # --connect-rate 1000 --hold 60); that needs an open-file limit above 50,000 for the host and the client (`ulimit -Hn`;
@@ -44,7 +47,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=""; cps=200; rate=0; duration=30; warmup=5; connections=5000; connect_rate=500; heartbeat=30; hold=30; rounds=2
-gateways=10; tags=50; telemetry_rate=1000; telemetry_duration=30; cold_start_runs=3; password_iterations=1000; skip=""
+gateways=10; tags=50; telemetry_rate=1000; telemetry_duration=30; cold_start_runs=3; password_iterations=1000; skip=""; pg_statements=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --out) out=$2; shift 2 ;;
@@ -64,6 +67,7 @@ while [[ $# -gt 0 ]]; do
     --cold-start-runs) cold_start_runs=$2; shift 2 ;;
     --password-iterations) password_iterations=$2; shift 2 ;;
     --skip) skip=$2; shift 2 ;;
+    --pg-statements) pg_statements=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -72,7 +76,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 # A report must not pick up a step file of an earlier run in the same folder.
 rm -f "$out"/{machine.env,cold-start.tsv,suite.md,suite.json,host.log,host-errors.log} "$out"/telemetry.* "$out"/telemetry-stored.txt
-rm -f "$out"/{cold-start,provision,ocpp,copy-baseline,connections}.{json,md}
+rm -f "$out"/{cold-start,provision,ocpp,copy-baseline,connections}.{json,md} "$out/pg-statements.md"
 
 log() { printf '\n==> bench-suite: %s\n' "$*" >&2; }
 skipped() { [[ " $skip " == *" $1 "* ]]; }
@@ -125,16 +129,42 @@ fi
 export ChargeLedger__Security__PasswordIterations=$password_iterations
 # shellcheck source=ops/lib/bench-host.sh
 source ops/lib/bench-host.sh
+if (( pg_statements )); then
+  export CHARGELEDGER_PG_SERVER_OPTIONS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+fi
 bench_host_start chargeledger-suite
+unset CHARGELEDGER_PG_SERVER_OPTIONS
+# psql against the suite's cluster (its connection string is Npgsql's key=value;... form).
+suite_psql() {
+  local conninfo
+  conninfo=$(tr ';' '\n' <<<"$connection" | sed -E 's/^Host=/host=/; s/^Port=/port=/; s/^Database=/dbname=/; s/^Username=/user=/; s/^Password=/password=/' | tr '\n' ' ')
+  psql "$conninfo" -X -q -v ON_ERROR_STOP=1 "$@"
+}
 pg_pid() { head -n 1 "$work/pg/pgdata/postmaster.pid"; }
 charge_points=$(( cps > connections ? cps : connections ))
 run_step provision $((120 + charge_points / 10)) "${simulator[@]}" bench --scenario provision --url "$base" --api-key "$admin_key" \
   --password "$password" --charge-points "$charge_points" --parallel 16 --json "$out/provision.json"
 
 if ! skipped ocpp; then
+  if (( pg_statements )); then
+    suite_psql -c "create extension if not exists pg_stat_statements" -c "select pg_stat_statements_reset()" >/dev/null
+  fi
   run_step ocpp $((warmup + duration + 180)) "${simulator[@]}" bench --scenario ocpp --url "$base" --api-key "$admin_key" \
     --password "$password" --charge-points "$cps" --rate "$rate" --warmup "$warmup" --duration "$duration" \
     --server-pid "$host_pid" --pg-pid "$(pg_pid)" --pg "$connection" --json "$out/ocpp.json" --label "ocpp $cps CPs"
+  if (( pg_statements )); then
+    {
+      echo "**PostgreSQL time by statement during the OCPP step** (pg_stat_statements, top 15 by total execution time; nested"
+      echo "statements of functions counted on their own line as well):"
+      echo
+      suite_psql --csv -c "
+        select round(total_exec_time::numeric, 0) as total_ms, calls, round((total_exec_time / greatest(calls, 1))::numeric, 3) as mean_ms,
+               rows, round((100 * total_exec_time / sum(total_exec_time) over ())::numeric, 1) as pct,
+               left(regexp_replace(query, '\s+', ' ', 'g'), 160) as query
+        from pg_stat_statements order by total_exec_time desc limit 15" |
+        python3 -c 'import csv,sys; r=list(csv.reader(sys.stdin)); print("| " + " | ".join(r[0]) + " |"); print("|" + "---|" * len(r[0])); [print("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |") for row in r[1:]]'
+    } >"$out/pg-statements.md" 2>&1 || true
+  fi
 fi
 
 if ! skipped copy-baseline && [[ -s $out/ocpp.json ]]; then
@@ -259,7 +289,7 @@ md = [f"# ChargeLedger benchmark suite ({machine.get('date')}, commit {machine.g
       "| figure | target | measured |", "|---|---|---|"]
 md += [f"| {a} | {b} | {c} |" for a, b, c in rows]
 md.append("")
-for name in ("provision", "ocpp", "copy-baseline", "connections"):
+for name in ("provision", "ocpp", "pg-statements", "copy-baseline", "connections"):
     path = f"{out}/{name}.md"
     if os.path.exists(path) and os.path.getsize(path):
         md += [f"## {name}", "", open(path).read().strip(), ""]

@@ -142,7 +142,7 @@ start() {
     socket_option="-c unix_socket_directories=''"
   fi
   if ! pg 90 pg_ctl start -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t 60 \
-      -o "-p $PORT $socket_option -c listen_addresses=127.0.0.1" >&2; then
+      -o "-p $PORT $socket_option -c listen_addresses=127.0.0.1 ${CHARGELEDGER_PG_SERVER_OPTIONS:-}" >&2; then
     log "start failed; last lines of $LOG_FILE:"
     tail -n 30 "$LOG_FILE" >&2 || true
     exit 1
