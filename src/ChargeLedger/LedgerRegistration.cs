@@ -80,6 +80,8 @@ public static class LedgerRegistration
         options.Schema.For<ChargePointCredential>();
         options.Schema.For<TransactionStartKey>();
         options.Schema.For<OpenTransactionIndex>().Index(x => x.ChargePointId);
+        // ILongVersioned: the stream version is the document's numeric revision, so an older snapshot never replaces a newer one.
+        options.Schema.For<ChargePointSnapshot>();
         options.Schema.For<GatewayAccount>();
         options.Schema.For<TelemetryMessageKey>().Index(x => x.MeasuredAt);
         options.Schema.For<TelemetryDeadLetter>().Index(x => x.ReceivedAt);

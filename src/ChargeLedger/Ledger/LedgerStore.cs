@@ -7,14 +7,18 @@ using ChargeLedger.Transactions;
 using JasperFx.Events;
 using System.Collections.Concurrent;
 using Marten;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ChargeLedger.Ledger;
 
-/// <summary>Reads the write-side state decisions need, straight from the event streams (never from read models).</summary>
-public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSource, TimeProvider time, IOptions<LedgerWriterOptions> options)
-    : IDisposable
+/// <summary>
+/// Reads the write-side state decisions need, straight from the event streams (never from read models); a charge point
+/// resumes from its ChargePointSnapshot, itself a fold of its own stream.
+/// </summary>
+public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSource, TimeProvider time, IOptions<LedgerWriterOptions> options,
+    ILogger<LedgerStore> logger) : IDisposable
 {
     public const string TransactionIdSequence = "ocpp_transaction_id";
     private const int TransactionIdBlock = 32;
@@ -26,40 +30,88 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
     private readonly System.Collections.Concurrent.ConcurrentQueue<int> _transactionIds = new();
     private readonly SemaphoreSlim _refill = new(1, 1);
 
-    public async Task<ChargePointLedger?> LoadChargePointAsync(string chargePointId, CancellationToken cancellationToken)
+    public async Task<ChargePointLedger?> LoadChargePointAsync(string chargePointId, CancellationToken cancellationToken) =>
+        (await FoldChargePointAsync(chargePointId, cancellationToken)).Ledger;
+
+    /// <summary>
+    /// The charge point's ledger in two round trips whatever its history and open transactions: first its snapshot, its
+    /// stream's version and its open-transaction index; then the events after the snapshot and the open transactions'
+    /// streams. A load that folded <see cref="ChargePointSnapshot.EventsBetweenSnapshots"/> or more events stores a new
+    /// snapshot (one more round trip, on loads only, never on a charge point's messages).
+    /// </summary>
+    internal async Task<ChargePointLoad> FoldChargePointAsync(string chargePointId, CancellationToken cancellationToken)
     {
+        var streamKey = StreamKeys.ChargePoint(chargePointId);
         await using var session = store.QuerySession();
-        var events = await session.Events.FetchStreamAsync(StreamKeys.ChargePoint(chargePointId), token: cancellationToken);
-        var chargePoint = Fold(events, ChargePoint.Fold, (cp, v) => cp with { Version = v });
-        if (chargePoint is null)
+        var first = session.CreateBatchQuery();
+        // In this order: a snapshot is only written after its events committed, so a stream version read after (or with)
+        // the snapshot is never below it, unless the stream really was rewritten (then Usable refuses the snapshot).
+        var storedSnapshot = first.Load<ChargePointSnapshot>(chargePointId);
+        var streamState = first.Events.FetchStreamState(streamKey);
+        var openIndex = first.Query<OpenTransactionIndex>().Where(x => x.ChargePointId == chargePointId).ToList();
+        await first.Execute(cancellationToken);
+
+        if (await streamState is not { } stream)
         {
-            return null;
+            return new ChargePointLoad(null, 0);
         }
 
-        var open = await session.Query<OpenTransactionIndex>()
-            .Where(x => x.ChargePointId == chargePointId)
-            .ToListAsync(cancellationToken);
-        var entries = new List<TransactionEntry>(open.Count);
-        foreach (var index in open)
+        var snapshot = (await storedSnapshot)?.Usable(stream.Version);
+        var second = session.CreateBatchQuery();
+        var tail = second.Events.FetchStream(streamKey, 0, null, snapshot is null ? 0 : snapshot.Version + 1);
+        var transactions = (await openIndex).Select(index => second.Events.FetchStream(StreamKeys.Transaction(index.Id), 0, null, 0)).ToList();
+        await second.Execute(cancellationToken);
+
+        var events = await tail;
+        var chargePoint = ChargePointSnapshot.Resume(snapshot, events.Select(e => (e.Data, e.Version)));
+        if (chargePoint is null)
         {
-            if (await LoadTransactionAsync(session, index.Id, cancellationToken) is { } entry)
+            return new ChargePointLoad(null, events.Count);
+        }
+
+        var entries = new List<TransactionEntry>(transactions.Count);
+        foreach (var transaction in transactions)
+        {
+            if (Entry(await transaction) is { } entry)
             {
                 entries.Add(entry);
             }
         }
 
-        return new ChargePointLedger(chargePoint, entries);
+        if (events.Count >= ChargePointSnapshot.EventsBetweenSnapshots)
+        {
+            await StoreSnapshotAsync(chargePoint, cancellationToken);
+        }
+
+        return new ChargePointLoad(new ChargePointLedger(chargePoint, entries), events.Count);
+    }
+
+    /// <summary>
+    /// Stores a snapshot unless one of a later stream version is stored already (another load may have got further). A
+    /// snapshot only saves work, so failing to write one is logged and does not fail the load.
+    /// </summary>
+    internal async Task StoreSnapshotAsync(ChargePoint chargePoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var session = store.LightweightSession();
+            session.TryUpdateRevision(ChargePointSnapshot.Of(chargePoint), chargePoint.Version);
+            await session.SaveChangesAsync(cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogDebug(ex, "Storing the snapshot of {ChargePointId} at version {Version} failed", chargePoint.Id, chargePoint.Version);
+        }
     }
 
     public async Task<TransactionEntry?> LoadTransactionAsync(string transactionId, CancellationToken cancellationToken)
     {
         await using var session = store.QuerySession();
-        return await LoadTransactionAsync(session, transactionId, cancellationToken);
+        return Entry(await session.Events.FetchStreamAsync(StreamKeys.Transaction(transactionId), token: cancellationToken));
     }
 
-    private static async Task<TransactionEntry?> LoadTransactionAsync(IQuerySession session, string transactionId, CancellationToken cancellationToken)
+    private static TransactionEntry? Entry(IReadOnlyList<IEvent> events)
     {
-        var events = await session.Events.FetchStreamAsync(StreamKeys.Transaction(transactionId), token: cancellationToken);
         var state = Fold(events, Transaction.Fold, (t, v) => t with { Version = v });
         if (state is null)
         {
@@ -278,6 +330,9 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
     public void Dispose() => _refill.Dispose();
 
     private sealed record RememberedIdTag(IdTag? Tag, DateTimeOffset ReadAt);
+
+    /// <summary>A charge point load and how many of its stream's events it folded (those after the snapshot it used).</summary>
+    internal sealed record ChargePointLoad(ChargePointLedger? Ledger, int EventsFolded);
 
     /// <summary>The stream version is Marten's, not a count of the events the aggregate understood.</summary>
     private static T? Fold<T>(IReadOnlyList<IEvent> events, Func<IEnumerable<object>, T?> fold, Func<T, long, T> withVersion)
