@@ -2,7 +2,7 @@
 # Issue 6's standard benchmark suite, end to end on this machine, with the physical-limit baseline in the same run.
 # Writes one combined report, suite.md and suite.json (plus each step's own JSON and log), into --out.
 #
-#   ops/bench-suite.sh [--out DIR] [--cps 200] [--rate 0] [--duration 30] [--warmup 5]
+#   ops/bench-suite.sh [--out DIR] [--cps 200] [--rate 0] [--duration 30] [--warmup 40]
 #                      [--connections 5000] [--connect-rate 500] [--heartbeat 30] [--hold 30] [--rounds 2]
 #                      [--gateways 10] [--tags 50] [--telemetry-rate 1000] [--telemetry-duration 30]
 #                      [--cold-start-runs 3] [--password-iterations 1000] [--skip "cold-start telemetry ..."] [--pg-statements]
@@ -14,6 +14,8 @@
 #                  max(--cps, --connections) charge points over the HTTP API (simulator bench --scenario provision)
 #   ocpp           simulator bench --scenario ocpp: --cps charge points, full-session mix (Boot, Status, then Authorize,
 #                  Start, 10 x MeterValues, Stop, Status), --warmup then --duration s, closed loop or --rate calls/s;
+#                  the 40 s warm-up default is the time a fresh host takes under this load to finish tiered (PGO) JIT
+#                  compilation: before that its CPU per call is ~1.5x its steady state (README "Performance");
 #                  latency per action, errors by kind, host/PostgreSQL/client CPU, host RSS, projection lag (sampled
 #                  4x/s), and the events the run appended (mt_events seq ids at both ends of the window)
 #   copy-baseline  the physical limit: exactly those events (same rows) written again with Npgsql binary COPY into a
@@ -46,7 +48,7 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-out=""; cps=200; rate=0; duration=30; warmup=5; connections=5000; connect_rate=500; heartbeat=30; hold=30; rounds=2
+out=""; cps=200; rate=0; duration=30; warmup=40; connections=5000; connect_rate=500; heartbeat=30; hold=30; rounds=2
 gateways=10; tags=50; telemetry_rate=1000; telemetry_duration=30; cold_start_runs=3; password_iterations=1000; skip=""; pg_statements=0
 while [[ $# -gt 0 ]]; do
   case $1 in
