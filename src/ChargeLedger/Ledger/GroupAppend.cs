@@ -193,37 +193,28 @@ internal sealed class GroupAppendBatch
     {
         private readonly string _sql = $"select {schema}.{GroupAppend.FunctionName}(";
 
-        public Type DocumentType => typeof(GroupAppendBatch);
+        /// <summary>The event store's tables (what a store with AutoCreate on makes sure exist before the commit), as Marten's own event operations say.</summary>
+        public Type DocumentType => typeof(JasperFx.Events.IEvent);
 
         public void ConfigureCommand(ICommandBuilder builder, IStorageSession session)
         {
+            // In the order of the function's parameters.
+            (object Values, NpgsqlDbType ElementType)[] arguments =
+            [
+                (batch._streamIds, NpgsqlDbType.Varchar), (batch._expected, NpgsqlDbType.Bigint), (batch._counts, NpgsqlDbType.Integer),
+                (batch._eventStreams, NpgsqlDbType.Integer), (batch._eventOffsets, NpgsqlDbType.Integer), (batch._eventIds, NpgsqlDbType.Uuid),
+                (batch._eventTypes, NpgsqlDbType.Varchar), (batch._dotnetTypes, NpgsqlDbType.Varchar), (batch._bodies, NpgsqlDbType.Jsonb),
+                (batch._headers, NpgsqlDbType.Jsonb),
+            ];
             builder.Append(_sql);
-            Parameter(builder, batch._streamIds, NpgsqlDbType.Varchar);
-            builder.Append(", ");
-            Parameter(builder, batch._expected, NpgsqlDbType.Bigint);
-            builder.Append(", ");
-            Parameter(builder, batch._counts, NpgsqlDbType.Integer);
-            builder.Append(", ");
-            Parameter(builder, batch._eventStreams, NpgsqlDbType.Integer);
-            builder.Append(", ");
-            Parameter(builder, batch._eventOffsets, NpgsqlDbType.Integer);
-            builder.Append(", ");
-            Parameter(builder, batch._eventIds, NpgsqlDbType.Uuid);
-            builder.Append(", ");
-            Parameter(builder, batch._eventTypes, NpgsqlDbType.Varchar);
-            builder.Append(", ");
-            Parameter(builder, batch._dotnetTypes, NpgsqlDbType.Varchar);
-            builder.Append(", ");
-            Parameter(builder, batch._bodies, NpgsqlDbType.Jsonb);
-            builder.Append(", ");
-            Parameter(builder, batch._headers, NpgsqlDbType.Jsonb);
-            builder.Append(")");
-        }
+            for (var i = 0; i < arguments.Length; i++)
+            {
+                builder.Append(i == 0 ? "" : ", ");
+                var parameter = (NpgsqlParameter)builder.AppendParameter(arguments[i].Values);
+                parameter.NpgsqlDbType = NpgsqlDbType.Array | arguments[i].ElementType;
+            }
 
-        private static void Parameter<T>(ICommandBuilder builder, List<T> values, NpgsqlDbType elementType)
-        {
-            var parameter = (NpgsqlParameter)builder.AppendParameter(values);
-            parameter.NpgsqlDbType = NpgsqlDbType.Array | elementType;
+            builder.Append(")");
         }
 
         public Task PostprocessAsync(DbDataReader reader, IList<Exception> exceptions, CancellationToken token) => Task.CompletedTask;
