@@ -183,7 +183,7 @@ internal sealed class LocalPostgresCluster : IAsyncDisposable
             $"-k '{RootDirectory}'",
             "-c listen_addresses=127.0.0.1",
             "-c fsync=on",
-            "-c max_connections=400",
+            "-c max_connections=500",
             "-c shared_buffers=128MB");
         var result = await PgCtlAsync(
             ["start", "-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "-o", options], StartTimeout);

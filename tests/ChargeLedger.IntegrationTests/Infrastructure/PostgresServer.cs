@@ -54,7 +54,7 @@ public sealed class PostgresServer : IAsyncLifetime
             // Testcontainers turns durability off by default; fault tests need the same settings as the local cluster.
             _container = new PostgreSqlBuilder(Image)
                 .WithCommand("-c", "fsync=on", "-c", "full_page_writes=on", "-c", "synchronous_commit=on",
-                    "-c", "max_connections=400")
+                    "-c", "max_connections=500")
                 .Build();
             using var cts = new CancellationTokenSource(ContainerStartTimeout);
             await _container.StartAsync(cts.Token);

@@ -10,14 +10,11 @@ using Npgsql;
 
 namespace ChargeLedger.IntegrationTests.Features.Snapshots;
 
-[CollectionDefinition]
-public sealed class SnapshotCollection : ICollectionFixture<LedgerHost>;
-
 /// <summary>
 /// LedgerStore.LoadChargePointAsync resumes from the charge point's stored snapshot and folds only the events after it;
 /// the ledger it returns must equal the full fold of the stream (the reference: ChargePoint.Fold over every event).
 /// </summary>
-[Collection(typeof(SnapshotCollection))]
+[Collection(typeof(Commands.CommandCollection))]
 public sealed class ChargePointSnapshotTests(PostgresServer server, LedgerHost host)
 {
     private const int Threshold = ChargePointSnapshot.EventsBetweenSnapshots;
