@@ -21,29 +21,35 @@ public static class ProjectionRegistration
     /// </summary>
     public static StoreOptions AddChargeLedgerProjections(this StoreOptions options)
     {
-        options.Projections.Add<ChargePointStatusProjection>(ProjectionLifecycle.Async);
-        options.Projections.Add<TransactionProjection>(ProjectionLifecycle.Async);
-        options.Projections.Add(new UptimeTransitionProjection(options.DatabaseSchemaName), ProjectionLifecycle.Async);
+        // Pages of up to 2,000 events instead of Marten's 500: under load the daemon's high-water mark moves every 250 ms
+        // by ~1,250 events, and with 500-event pages a session's read models were rewritten on each of ~3 pages per step.
+        // Measured back to back (README "Performance"): Transactions/Energy upserts halved per event, PostgreSQL's share
+        // for them 23 -> 15 %, 5,007 -> 5,642 calls/s, projection lag p99 0.51 -> 0.45 s.
+        static void Pages(AsyncOptions o) => o.BatchSize = 2_000;
+
+        options.Projections.Add<ChargePointStatusProjection>(ProjectionLifecycle.Async, Pages);
+        options.Projections.Add<TransactionProjection>(ProjectionLifecycle.Async, Pages);
+        options.Projections.Add(new UptimeTransitionProjection(options.DatabaseSchemaName), ProjectionLifecycle.Async, Pages);
         options.Schema.For<TransactionView>()
             .Index(x => x.ChargePointId)
             .Index(x => x.OcppTransactionId)
             .Index(x => x.StartedAt);
-        options.Projections.Add<EnergyProjection>(ProjectionLifecycle.Async);
+        options.Projections.Add<EnergyProjection>(ProjectionLifecycle.Async, Pages);
         options.Schema.For<EnergySessionView>()
             .Index(x => x.StationId)
             .Index(x => x.LastAt);
 
         // Billing: CDRs from TransactionPriced/TransactionRepriced; the report filters on the station-local start day.
-        options.Projections.Add<CdrProjection>(ProjectionLifecycle.Async);
+        options.Projections.Add<CdrProjection>(ProjectionLifecycle.Async, Pages);
         options.Schema.For<CdrView>().Index(x => x.LocalStartDay);
 
         // Grid import from station meters (issue 4): one document per meter and UTC day.
-        options.Projections.Add<GridMeterProjection>(ProjectionLifecycle.Async);
+        options.Projections.Add<GridMeterProjection>(ProjectionLifecycle.Async, Pages);
         options.Schema.For<GridMeterDayView>().Index(x => x.DayStart).Index(x => x.StationId);
 
         // Alarms: one document per alarm stream, from the events AlarmSubscription appends; the list reads newest first,
         // mostly the active ones, by station or charge point.
-        options.Projections.Add<AlarmProjection>(ProjectionLifecycle.Async);
+        options.Projections.Add<AlarmProjection>(ProjectionLifecycle.Async, Pages);
         options.Schema.For<AlarmView>()
             .Index(x => x.RaisedAt)
             .Index(x => x.Active)
