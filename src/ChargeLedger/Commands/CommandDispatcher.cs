@@ -246,18 +246,8 @@ public sealed class CommandDispatcher(IDocumentStore store, IChargePointCalls ca
 
     private static Action<IDocumentSession> Ended(string commandId) => session => session.Delete<OpenCommand>(commandId);
 
-    internal static bool IsVersionCollision(Exception? ex)
-    {
-        for (; ex is not null; ex = ex.InnerException)
-        {
-            // Marten 9 raises its own EventStreamUnexpectedMaxEventIdException (not public) beside JasperFx's.
-            if (ex is JasperFx.ConcurrencyException or JasperFx.Events.EventStreamUnexpectedMaxEventIdException
-                || ex.GetType().Name == nameof(JasperFx.Events.EventStreamUnexpectedMaxEventIdException))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    internal static bool IsVersionCollision(Exception? ex) =>
+        // Marten 9 raises its own EventStreamUnexpectedMaxEventIdException (not public) beside JasperFx's.
+        Ledger.ExceptionChain.Find<Exception>(ex, e => e is JasperFx.ConcurrencyException or JasperFx.Events.EventStreamUnexpectedMaxEventIdException
+            || e.GetType().Name == nameof(JasperFx.Events.EventStreamUnexpectedMaxEventIdException)) is not null;
 }

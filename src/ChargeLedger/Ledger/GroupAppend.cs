@@ -230,8 +230,7 @@ internal sealed class EventTypeNames(IDocumentStore store)
 
     public (string Name, string DotNet) For(Type type) => _names.GetOrAdd(type, static (t, s) =>
     {
-        var events = (Marten.Events.EventGraph)((DocumentStore)s).Options.Events;
-        var wrapped = events.BuildEvent(System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(t));
-        return (wrapped.EventTypeName, wrapped.DotNetTypeName);
+        var mapping = ((Marten.Events.EventGraph)s.Options.Events).EventMappingFor(t);
+        return (mapping.EventTypeName, mapping.DotNetTypeName);
     }, store);
 }

@@ -48,16 +48,7 @@ public sealed class LedgerPipeline(LedgerWriter writer, LedgerStore store)
     }
 
     /// <summary>Another writer got to the stream first (expected version), or a racing duplicate start.</summary>
-    internal static bool IsConflict(Exception? ex)
-    {
-        for (; ex is not null; ex = ex.InnerException)
-        {
-            if (ex is StreamConflictException or ConcurrencyException or ExistingStreamIdCollisionException or DocumentAlreadyExistsException)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    internal static bool IsConflict(Exception? ex) =>
+        ExceptionChain.Find<Exception>(ex, e => e is StreamConflictException or ConcurrencyException or ExistingStreamIdCollisionException
+            or DocumentAlreadyExistsException) is not null;
 }

@@ -194,25 +194,12 @@ public sealed class LedgerWriter : IAsyncDisposable
         {
             await session.SaveChangesAsync();
         }
-        catch (Exception ex) when (StreamConflict(ex) is { } conflict)
+        catch (Exception ex) when (ExceptionChain.Find<PostgresException>(ex, GroupAppend.IsConflict) is { } conflict)
         {
             throw new StreamConflictException(conflict.MessageText, ex);
         }
 
         return receipts;
-    }
-
-    private static PostgresException? StreamConflict(Exception? ex)
-    {
-        for (; ex is not null; ex = ex.InnerException)
-        {
-            if (ex is PostgresException postgres && GroupAppend.IsConflict(postgres))
-            {
-                return postgres;
-            }
-        }
-
-        return null;
     }
 
     public async ValueTask DisposeAsync()

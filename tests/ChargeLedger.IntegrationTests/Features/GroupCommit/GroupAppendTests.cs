@@ -48,6 +48,7 @@ public sealed class GroupAppendTests(LedgerHost host)
         events.Select(e => e.Version).ShouldBe([1L, 2L]);
         events[0].Data.ShouldBeOfType<TransactionStarted>().ShouldBe(started);
         events[0].EventTypeName.ShouldBe("transaction_started");
+        (await DotNetTypeAsync(transaction)).ShouldBe("ChargeLedger.Transactions.TransactionStarted, ChargeLedger", "as Marten's own appends write it");
         receipts[0].LastHashes[transaction].ShouldBe(events[1].Headers![HashChain.HashHeader].ToString());
         var audit = await host.Services.GetRequiredService<AuditVerifier>().VerifyAsync(transaction, null, null, Token);
         audit.Intact.ShouldBeTrue();
@@ -126,6 +127,15 @@ public sealed class GroupAppendTests(LedgerHost host)
 
     private LedgerWriter Writer(int commitLoops) =>
         new(host.Store, Options.Create(new LedgerWriterOptions { CommitLoops = commitLoops }), NullLogger<LedgerWriter>.Instance);
+
+    private async Task<string> DotNetTypeAsync(string streamKey)
+    {
+        await using var connection = new NpgsqlConnection(host.ConnectionString);
+        await connection.OpenAsync(Token);
+        await using var query = new NpgsqlCommand("select mt_dotnet_type from chargeledger.mt_events where stream_id = $1 and version = 1", connection);
+        query.Parameters.AddWithValue(streamKey);
+        return (string)(await query.ExecuteScalarAsync(Token))!;
+    }
 
     private async Task<long> SequenceAsync()
     {
