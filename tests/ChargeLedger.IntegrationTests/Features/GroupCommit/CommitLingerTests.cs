@@ -5,7 +5,6 @@ using ChargeLedger.Ledger;
 using ChargeLedger.Shared;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace ChargeLedger.IntegrationTests.Features.GroupCommit;
 
@@ -16,7 +15,7 @@ namespace ChargeLedger.IntegrationTests.Features.GroupCommit;
 /// would be committed in a transaction of its own.
 /// </summary>
 [Collection(typeof(CommandCollection))]
-public sealed class CommitLingerTests(LedgerHost host)
+public sealed class CommitLingerTests(PostgresServer server, LedgerHost host)
 {
     [Fact]
     public async Task decisions_arriving_while_a_loop_lingers_share_its_commit()
@@ -36,15 +35,9 @@ public sealed class CommitLingerTests(LedgerHost host)
     }
 
     /// <summary>The id of the transaction that wrote the stream's last event (PostgreSQL's xmin of its row).</summary>
-    private async Task<string> TransactionOfLastEventAsync(string chargePointId)
-    {
-        await using var connection = new NpgsqlConnection(host.ConnectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var query = new NpgsqlCommand(
-            "select xmin::text from chargeledger.mt_events where stream_id = $1 order by version desc limit 1", connection);
-        query.Parameters.AddWithValue(StreamKeys.ChargePoint(chargePointId));
-        return (string)(await query.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
-    }
+    private Task<string> TransactionOfLastEventAsync(string chargePointId) =>
+        server.ScalarAsSuperuserAsync<string>(host,
+            "select xmin::text from chargeledger.mt_events where stream_id = $1 order by version desc limit 1", StreamKeys.ChargePoint(chargePointId));
 
     private static LedgerChange Transfer(string chargePointId) =>
         new([new StreamAppend(StreamKeys.ChargePoint(chargePointId), StreamAppend.AnyVersion,

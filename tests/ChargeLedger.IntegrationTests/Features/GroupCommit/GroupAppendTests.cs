@@ -8,7 +8,6 @@ using ChargeLedger.Transactions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace ChargeLedger.IntegrationTests.Features.GroupCommit;
 
@@ -18,7 +17,7 @@ namespace ChargeLedger.IntegrationTests.Features.GroupCommit;
 /// after whatever the stream holds.
 /// </summary>
 [Collection(typeof(CommandCollection))]
-public sealed class GroupAppendTests(LedgerHost host)
+public sealed class GroupAppendTests(PostgresServer server, LedgerHost host)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -128,22 +127,10 @@ public sealed class GroupAppendTests(LedgerHost host)
     private LedgerWriter Writer(int commitLoops) =>
         new(host.Store, Options.Create(new LedgerWriterOptions { CommitLoops = commitLoops }), NullLogger<LedgerWriter>.Instance);
 
-    private async Task<string> DotNetTypeAsync(string streamKey)
-    {
-        await using var connection = new NpgsqlConnection(host.ConnectionString);
-        await connection.OpenAsync(Token);
-        await using var query = new NpgsqlCommand("select mt_dotnet_type from chargeledger.mt_events where stream_id = $1 and version = 1", connection);
-        query.Parameters.AddWithValue(streamKey);
-        return (string)(await query.ExecuteScalarAsync(Token))!;
-    }
+    private Task<string> DotNetTypeAsync(string streamKey) =>
+        server.ScalarAsSuperuserAsync<string>(host, "select mt_dotnet_type from chargeledger.mt_events where stream_id = $1 and version = 1", streamKey);
 
-    private async Task<long> SequenceAsync()
-    {
-        await using var connection = new NpgsqlConnection(host.ConnectionString);
-        await connection.OpenAsync(Token);
-        await using var query = new NpgsqlCommand("select last_value from chargeledger.mt_events_sequence", connection);
-        return (long)(await query.ExecuteScalarAsync(Token))!;
-    }
+    private Task<long> SequenceAsync() => server.ScalarAsSuperuserAsync<long>(host, "select last_value from chargeledger.mt_events_sequence");
 
     private static DataTransferReceived Transfer(string chargePointId, string messageId) =>
         new(chargePointId, "com.example", messageId, "group append", DateTimeOffset.UtcNow);
