@@ -2,9 +2,12 @@
 # Projection and audit operations (README "Replay, time travel, audit").
 #
 #   ops/projections.sh status                 each projection: state, position, high-water mark, lag, last rebuild
-#   ops/projections.sh rebuild NAME           rebuild NAME on the running host (HTTP), wait for it to finish
-#   ops/projections.sh list                   the registered projections (JasperFx CLI; no host needed)
-#   ops/projections.sh rebuild-offline NAME   rebuild with the JasperFx CLI -- ONLY while no host runs (see below)
+#   ops/projections.sh rebuild NAME           rebuild NAME on the running host (HTTP), wait for it to finish; a member
+#                                             of a projection group is rebuilt with its group (README "Projection groups")
+#   ops/projections.sh list                   the registered daemon projections (JasperFx CLI; no host needed): the
+#                                             groups Operations and Sessions, and Grid
+#   ops/projections.sh rebuild-offline NAME   rebuild with the JasperFx CLI -- ONLY while no host runs (see below); NAME
+#                                             as `list` shows it (Operations, Sessions, Grid)
 #   ops/projections.sh audit [CP-1:42]        verify the transaction hash chains (CLI); exit 1 on any break
 #
 # HTTP commands talk to CHARGELEDGER_URL (default http://127.0.0.1:8080) with CHARGELEDGER_API_KEY (default: the
@@ -64,7 +67,7 @@ case ${1:-} in
     code=$(api -o /tmp/chargeledger-rebuild.$$ -w '%{http_code}' -X POST "$url/api/admin/projections/$name/rebuild")
     body=$(cat /tmp/chargeledger-rebuild.$$); rm -f /tmp/chargeledger-rebuild.$$
     [[ $code == 202 ]] || { echo "rebuild refused ($code): $body" >&2; exit 1; }
-    echo "rebuilding $name ..." >&2
+    echo "rebuilding $(python3 -c 'import json, sys; print(", ".join(json.loads(sys.argv[1])["rebuilds"]))' "$body") ..." >&2
     while :; do
       state=$(api -f "$url/api/admin/projections" | python3 -c '
 import json, sys

@@ -23,7 +23,12 @@ public sealed record ProjectionStatusResponse(
     ProjectionErrorResponse? Error,
     RebuildStatus? LastRebuild);
 
-public sealed record RebuildAcceptedResponse(string Name, string State, string StatusUrl);
+/// <summary>202 to a rebuild request.</summary>
+/// <param name="Name">The projection named, as registered.</param>
+/// <param name="State">"rebuilding".</param>
+/// <param name="StatusUrl">Where the rebuild's progress and outcome show (lastRebuild).</param>
+/// <param name="Rebuilds">Every projection this rebuild rewrites: the one named, or all of its projection group.</param>
+public sealed record RebuildAcceptedResponse(string Name, string State, string StatusUrl, IReadOnlyList<string> Rebuilds);
 
 /// <summary>Projection administration for developers (CONTRACT.md Reads, issue 3).</summary>
 public static class ProjectionAdminEndpoints
@@ -80,7 +85,8 @@ public static class ProjectionAdminEndpoints
         const string statusUrl = "/api/admin/projections";
         return rebuilder.Start(name) switch
         {
-            RebuildRequest.Started => Results.Accepted(statusUrl, new RebuildAcceptedResponse(catalog.Find(name)!.Name, Rebuilding, statusUrl)),
+            RebuildRequest.Started => Results.Accepted(statusUrl,
+                new RebuildAcceptedResponse(catalog.Find(name)!.Name, Rebuilding, statusUrl, catalog.RebuiltWith(catalog.Find(name)!))),
             RebuildRequest.AlreadyRunning => Validation.Conflict($"A rebuild of projection {catalog.Find(name)!.Name} is already running."),
             RebuildRequest.NotRunHere => Validation.Conflict(
                 $"This node does not run projection {catalog.Find(name)!.Name} (cluster mode HotCold: another node holds its leadership lock), " +
@@ -102,7 +108,7 @@ public static class ProjectionAdminEndpoints
             return (Running, null);
         }
 
-        foreach (var shard in projection.Shards)
+        foreach (var shard in projection.Agents)
         {
             if ((!monitor.Coordinated || monitor.RunsHere(shard)) && local.GetValueOrDefault(shard)?.Failure is { } failure)
             {
@@ -117,14 +123,14 @@ public static class ProjectionAdminEndpoints
             }
         }
 
-        if (monitor.Coordinated && !projection.Shards.All(monitor.RunsHere))
+        if (monitor.Coordinated && !projection.Agents.All(monitor.RunsHere))
         {
             // The leader's persisted "Running" outlives a leader that died; only the node running a shard says running.
             return (Standby, null);
         }
 
-        var runningHere = projection.Shards.All(s => monitor.Daemon.StatusFor(s) == AgentStatus.Running);
-        var runningElsewhere = projection.Shards.All(s => progress.GetValueOrDefault(s)?.AgentStatus == "Running");
+        var runningHere = projection.Agents.All(s => monitor.Daemon.StatusFor(s) == AgentStatus.Running);
+        var runningElsewhere = projection.Agents.All(s => progress.GetValueOrDefault(s)?.AgentStatus == "Running");
         return (runningHere || runningElsewhere ? Running : Stopped, null);
     }
 

@@ -5,9 +5,10 @@ namespace ChargeLedger.Projections.Admin;
 /// <summary>
 /// The "projections" health entry: Degraded, never Unhealthy, while a projection is stopped by an event it cannot
 /// apply. The OCPP write path does not depend on read models, so the node stays in service; the entry names the
-/// projection and its error so the alert says what to fix.
+/// projection and its error so the alert says what to fix. A projection group (ProjectionGroups) is named with the members
+/// it stops.
 /// </summary>
-public sealed class ProjectionHealthCheck(ProjectionMonitor monitor) : IHealthCheck
+public sealed class ProjectionHealthCheck(ProjectionMonitor monitor, ProjectionCatalog catalog) : IHealthCheck
 {
     public const string Name = "projections";
 
@@ -19,10 +20,16 @@ public sealed class ProjectionHealthCheck(ProjectionMonitor monitor) : IHealthCh
             return Task.FromResult(HealthCheckResult.Healthy("All projections are running."));
         }
 
-        var data = stopped.GroupBy(s => s.Projection, StringComparer.Ordinal).ToDictionary(g => g.Key,
+        var data = stopped.GroupBy(s => Describe(s.Projection), StringComparer.Ordinal).ToDictionary(g => g.Key,
             g => (object)$"stopped after sequence {g.First().Failure!.LastGoodSequence}: {g.First().Failure!.Message}", StringComparer.Ordinal);
         return Task.FromResult(HealthCheckResult.Degraded(
             $"Stopped by an event they cannot apply: {string.Join(", ", data.Keys)}. Later events are not applied to them.",
             data: data));
+    }
+
+    private string Describe(string projection)
+    {
+        var members = catalog.All.Where(p => p.Group == projection).Select(p => p.Name).ToList();
+        return members.Count == 0 ? projection : $"{projection} ({string.Join(", ", members)})";
     }
 }

@@ -24,13 +24,15 @@ public sealed record ShardSnapshot(string Shard, string Projection, long Positio
 /// never under-bill), so a poison event pauses the shard instead of being skipped (RELIABILITY E7); the daemon retries
 /// it every health check period and clears its own failure on each retry, so the failure is kept here until the shard
 /// commits past it. The same state feeds the error log (once per failure), the "projections" health entry, GET
-/// /api/admin/projections and the metrics of meter "ChargeLedger.Projections".
+/// /api/admin/projections and the metrics of meter "ChargeLedger.Projections". The shard of a projection group
+/// (ProjectionGroups) stands for its members: its metrics are recorded for each member by name, and its log lines name them.
 /// </summary>
 public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, IDisposable
 {
     public const string MeterName = "ChargeLedger.Projections";
 
     private readonly IDocumentStore _store;
+    private readonly ProjectionCatalog _catalog;
     private readonly ProjectionCoordinator _coordinator;
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger<ProjectionMonitor> _logger;
@@ -45,11 +47,12 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
     private IDisposable? _subscription;
     private Task? _lagLoop;
 
-    public ProjectionMonitor(IDocumentStore store, ProjectionCoordinator coordinator, NpgsqlDataSource dataSource, IMeterFactory meters,
-        ILogger<ProjectionMonitor> logger)
+    public ProjectionMonitor(IDocumentStore store, ProjectionCatalog catalog, ProjectionCoordinator coordinator, NpgsqlDataSource dataSource,
+        IMeterFactory meters, ILogger<ProjectionMonitor> logger)
     {
         _meter = meters.Create(MeterName);
         _store = store;
+        _catalog = catalog;
         _coordinator = coordinator;
         _dataSource = dataSource;
         _logger = logger;
@@ -131,26 +134,37 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
             return;
         }
 
-        var watch = _shards.GetOrAdd(state.ShardName, key => new ShardWatch(key, name.Name));
+        var watch = _shards.GetOrAdd(state.ShardName, key => new ShardWatch(key, name.Name, MembersOf(name.Name)));
         var (previous, failure, recovered) = watch.Apply(state);
         if (failure is not null)
         {
-            _failures.Add(1, new KeyValuePair<string, object?>("projection", watch.Projection), new KeyValuePair<string, object?>("category", failure.Category));
+            foreach (var member in watch.Members)
+            {
+                _failures.Add(1, new KeyValuePair<string, object?>("projection", member), new KeyValuePair<string, object?>("category", failure.Category));
+            }
+
             _logger.LogError(state.Exception,
                 "Projection {Projection} stopped after sequence {Sequence}: it cannot apply event {EventSequence} ({EventType}, stream {Stream}): {Error}. " +
                 "Nothing after it is applied until the event or the projection is fixed; the daemon retries it.",
-                watch.Projection, failure.LastGoodSequence, failure.EventSequence, failure.EventType, failure.StreamKey, failure.Message);
+                watch.Described, failure.LastGoodSequence, failure.EventSequence, failure.EventType, failure.StreamKey, failure.Message);
         }
 
         if (recovered)
         {
-            _logger.LogInformation("Projection {Projection} moved past its failure and runs again at sequence {Sequence}", watch.Projection, state.Sequence);
+            _logger.LogInformation("Projection {Projection} moved past its failure and runs again at sequence {Sequence}", watch.Described, state.Sequence);
         }
 
         if (state.Action == ShardAction.Updated && state.Mode != ShardMode.rebuilding && previous is { } from && state.Sequence > from)
         {
-            _lagSamples.Writer.TryWrite(new LagSample(watch.Projection, from, state.Timestamp));
+            _lagSamples.Writer.TryWrite(new LagSample(watch.Members, from, state.Timestamp));
         }
+    }
+
+    /// <summary>A projection group's members by name; any other projection is its own one member.</summary>
+    private IReadOnlyList<string> MembersOf(string projection)
+    {
+        var members = _catalog.All.Where(p => p.Group == projection).Select(p => p.Name).ToList();
+        return members.Count == 0 ? [projection] : members;
     }
 
     /// <summary>
@@ -172,7 +186,10 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
                     if (await command.ExecuteScalarAsync(cancellationToken) is DateTime oldest)
                     {
                         var lag = sample.CommittedAt - new DateTimeOffset(DateTime.SpecifyKind(oldest, DateTimeKind.Utc));
-                        _lagSeconds.Record(Math.Max(0, lag.TotalSeconds), new KeyValuePair<string, object?>("projection", sample.Projection));
+                        foreach (var member in sample.Members)
+                        {
+                            _lagSeconds.Record(Math.Max(0, lag.TotalSeconds), new KeyValuePair<string, object?>("projection", member));
+                        }
                     }
                 }
                 catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
@@ -189,12 +206,13 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
     private IEnumerable<Measurement<long>> ObserveLagEvents()
     {
         var highWater = HighWaterMark;
-        return _shards.Where(w => IsLocal(w.Key)).Select(w => w.Value).Select(w => new Measurement<long>(Math.Max(0, highWater - w.Position),
-            new KeyValuePair<string, object?>("projection", w.Projection)));
+        return _shards.Where(w => IsLocal(w.Key)).Select(w => w.Value).SelectMany(w => w.Members.Select(member =>
+            new Measurement<long>(Math.Max(0, highWater - w.Position), new KeyValuePair<string, object?>("projection", member))));
     }
 
     private IEnumerable<Measurement<int>> ObserveStopped() =>
-        _shards.Where(w => IsLocal(w.Key)).Select(w => w.Value).Select(w => new Measurement<int>(w.Snapshot().Failure is null ? 0 : 1, new KeyValuePair<string, object?>("projection", w.Projection)));
+        _shards.Where(w => IsLocal(w.Key)).Select(w => w.Value).SelectMany(w => w.Members.Select(member =>
+            new Measurement<int>(w.Snapshot().Failure is null ? 0 : 1, new KeyValuePair<string, object?>("projection", member))));
 
     public void Dispose()
     {
@@ -202,9 +220,9 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
         _stopping.Dispose();
     }
 
-    private sealed record LagSample(string Projection, long After, DateTimeOffset CommittedAt);
+    private sealed record LagSample(IReadOnlyList<string> Members, long After, DateTimeOffset CommittedAt);
 
-    private sealed class ShardWatch(string shard, string projection)
+    private sealed class ShardWatch(string shard, string projection, IReadOnlyList<string> members)
     {
         private readonly Lock _lock = new();
         private long _position = -1;
@@ -213,6 +231,12 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
         private ProjectionFailure? _failure;
 
         public string Projection { get; } = projection;
+
+        /// <summary>The projections this shard runs: a group's members, or the projection itself.</summary>
+        public IReadOnlyList<string> Members { get; } = members;
+
+        /// <summary>For log lines: "Operations (ChargePointStatus, Uptime, Alarms)", or the projection's name.</summary>
+        public string Described { get; } = members is [var only] && only == projection ? projection : $"{projection} ({string.Join(", ", members)})";
 
         public long Position
         {

@@ -30,7 +30,8 @@ public enum RebuildRequest
 /// <summary>
 /// Runs projection rebuilds in the background on this node's async daemon (POST /api/admin/projections/{name}/rebuild):
 /// the daemon stops the projection's agent, tears its data down, replays every event up to the high-water mark and
-/// hands over to continuous processing. One rebuild per projection at a time; each is bounded by
+/// hands over to continuous processing. A member of a projection group (ProjectionGroups) is rebuilt with its whole group,
+/// in one pass over the events, and the status is the group's. One rebuild per projection at a time; each is bounded by
 /// ChargeLedger:Projections:RebuildTimeoutMinutes per shard and cancelled when the host stops.
 /// </summary>
 public sealed class ProjectionRebuilder(ProjectionMonitor monitor, ProjectionCatalog catalog, IConfiguration configuration, TimeProvider time,
@@ -39,7 +40,8 @@ public sealed class ProjectionRebuilder(ProjectionMonitor monitor, ProjectionCat
     private readonly ConcurrentDictionary<string, RebuildStatus> _rebuilds = new(StringComparer.Ordinal);
     private readonly TimeSpan _shardTimeout = TimeSpan.FromMinutes(configuration.GetValue("ChargeLedger:Projections:RebuildTimeoutMinutes", 60.0));
 
-    public RebuildStatus? StatusOf(string projection) => _rebuilds.GetValueOrDefault(projection);
+    /// <summary>Of a projection (or of the group it belongs to).</summary>
+    public RebuildStatus? StatusOf(string projection) => _rebuilds.GetValueOrDefault(catalog.Find(projection)?.RebuildTarget ?? projection);
 
     public bool IsRunning(string projection) => StatusOf(projection)?.Status == RebuildOutcome.Running;
 
@@ -50,14 +52,14 @@ public sealed class ProjectionRebuilder(ProjectionMonitor monitor, ProjectionCat
             return RebuildRequest.UnknownProjection;
         }
 
-        if (monitor.Coordinated && entry.Lifecycle == JasperFx.Events.Projections.ProjectionLifecycle.Async && !entry.Shards.All(monitor.RunsHere))
+        if (monitor.Coordinated && entry.Lifecycle == JasperFx.Events.Projections.ProjectionLifecycle.Async && !entry.Agents.All(monitor.RunsHere))
         {
             return RebuildRequest.NotRunHere;
         }
 
         var running = new RebuildStatus(RebuildOutcome.Running, time.GetUtcNow(), null, null, null);
         var claimed = false;
-        _rebuilds.AddOrUpdate(entry.Name,
+        _rebuilds.AddOrUpdate(entry.RebuildTarget,
             _ =>
             {
                 claimed = true;
@@ -73,18 +75,19 @@ public sealed class ProjectionRebuilder(ProjectionMonitor monitor, ProjectionCat
             return RebuildRequest.AlreadyRunning;
         }
 
-        _ = Task.Run(() => RunAsync(entry.Name, running.StartedAt), CancellationToken.None);
+        _ = Task.Run(() => RunAsync(entry, running.StartedAt), CancellationToken.None);
         return RebuildRequest.Started;
     }
 
-    private async Task RunAsync(string projection, DateTimeOffset startedAt)
+    private async Task RunAsync(ProjectionEntry entry, DateTimeOffset startedAt)
     {
+        var projection = entry.RebuildTarget;
         var clock = Stopwatch.StartNew();
         logger.LogInformation("Rebuilding projection {Projection}", projection);
         try
         {
             await monitor.Daemon.RebuildProjectionAsync(projection, _shardTimeout, lifetime.ApplicationStopping);
-            await ResumeContinuousAsync(projection);
+            await ResumeContinuousAsync(entry);
             _rebuilds[projection] = new RebuildStatus(RebuildOutcome.Completed, startedAt, time.GetUtcNow(), clock.Elapsed.TotalSeconds, null);
             logger.LogInformation("Rebuilt projection {Projection} in {Seconds:0.000} s", projection, clock.Elapsed.TotalSeconds);
         }
@@ -99,7 +102,7 @@ public sealed class ProjectionRebuilder(ProjectionMonitor monitor, ProjectionCat
                 // converging (or stops again, loudly, on the event that failed the rebuild) instead of staying idle.
                 try
                 {
-                    await ResumeContinuousAsync(projection);
+                    await ResumeContinuousAsync(entry);
                 }
                 catch (Exception resume)
                 {
@@ -113,10 +116,10 @@ public sealed class ProjectionRebuilder(ProjectionMonitor monitor, ProjectionCat
     /// The daemon leaves the projection's continuous agents stopped after a rebuild (JasperFx.Events: the caller
     /// restores continuous processing); start those that are not running (starting is idempotent).
     /// </summary>
-    private async Task ResumeContinuousAsync(string projection)
+    private async Task ResumeContinuousAsync(ProjectionEntry entry)
     {
         var daemon = monitor.Daemon;
-        foreach (var shard in catalog.Find(projection)!.Shards)
+        foreach (var shard in entry.Agents)
         {
             if (daemon.StatusFor(shard) != AgentStatus.Running)
             {

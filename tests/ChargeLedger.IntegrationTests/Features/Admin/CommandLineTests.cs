@@ -1,6 +1,6 @@
 using ChargeLedger.IntegrationTests.Infrastructure;
-using ChargeLedger.Projections.ChargePointStatus;
-using ChargeLedger.Projections.Transactions;
+using ChargeLedger.Projections;
+using ChargeLedger.Projections.Grid;
 
 namespace ChargeLedger.IntegrationTests.Features.Admin;
 
@@ -17,16 +17,17 @@ public sealed class CommandLineTests(PostgresServer server)
 
         var migrate = await HostCommandAsync(connectionString, "migrations", "apply");
         var list = await HostCommandAsync(connectionString, "projections", "list");
-        var rebuild = await HostCommandAsync(connectionString, "projections", "rebuild", "-p", TransactionProjection.ProjectionName);
+        var rebuild = await HostCommandAsync(connectionString, "projections", "rebuild", "-p", ProjectionGroups.Sessions);
         var audit = await HostCommandAsync(connectionString, "audit", "verify");
         var assert = await HostCommandAsync(connectionString, "db-assert");
 
         migrate.ExitCode.ShouldBe(0, migrate.Describe());
         migrate.StdOut.ShouldContain("Applied: 0001_initial", Case.Sensitive, migrate.Describe());
         list.ExitCode.ShouldBe(0, list.Describe());
-        list.StdOut.ShouldContain(TransactionProjection.ProjectionName, Case.Sensitive, list.Describe());
+        list.StdOut.ShouldContain(ProjectionGroups.Sessions, Case.Sensitive, list.Describe());
+        list.StdOut.ShouldContain(ProjectionGroups.Operations, Case.Sensitive, list.Describe());
+        list.StdOut.ShouldContain(GridMeterProjection.ProjectionName, Case.Sensitive, list.Describe());
         list.StdOut.ShouldContain("Async", Case.Sensitive, list.Describe());
-        list.StdOut.ShouldContain(ChargePointStatusProjection.ProjectionName[..12], Case.Sensitive, list.Describe()); // the table wraps long names
         rebuild.ExitCode.ShouldBe(0, rebuild.Describe());
         audit.ExitCode.ShouldBe(0, audit.Describe());
         audit.StdOut.ShouldContain("INTACT: 0 streams", Case.Sensitive, audit.Describe());

@@ -152,6 +152,29 @@ public sealed class ProjectionAdminTests(GatedHost fixture)
     }
 
     [Fact]
+    public async Task rebuilding_a_member_of_a_projection_group_rebuilds_the_group_and_each_member_shows_it()
+    {
+        await Host.RegisteredChargePointAsync();
+        await Host.WaitForProjectionsAsync();
+        var api = Host.Api(Roles.Developer);
+        string[] sessions = [TransactionProjection.ProjectionName, global::ChargeLedger.Projections.Energy.EnergyProjection.ProjectionName,
+            global::ChargeLedger.Projections.Billing.CdrProjection.ProjectionName];
+
+        var accepted = await (await api.PostAsync($"{Path}/energy/rebuild", null, Ct)).ReadJsonAsync(HttpStatusCode.Accepted);
+
+        accepted.GetProperty("name").GetString().ShouldBe(global::ChargeLedger.Projections.Energy.EnergyProjection.ProjectionName);
+        accepted.GetProperty("rebuilds").EnumerateArray().Select(n => n.GetString()).ShouldBe(sessions, ignoreOrder: true);
+        var rows = await Eventually.ReturnsAsync(async () => await api.GetJsonAsync(Path),
+            r => sessions.All(name => Row(r, name).GetProperty("lastRebuild") is { ValueKind: JsonValueKind.Object } rebuild &&
+                                      rebuild.GetProperty("status").GetString() == "Completed"),
+            "every member of the group reports the rebuild completed");
+        sessions.Select(name => Row(rows, name).GetProperty("lastRebuild").GetProperty("startedAt").GetDateTimeOffset()).Distinct().Count()
+            .ShouldBe(1, "one rebuild of the group, not one per member");
+        Row(rows, ChargePointStatusProjection.ProjectionName).GetProperty("lastRebuild").ValueKind.ShouldBe(JsonValueKind.Null, "another group is not rebuilt");
+        await Host.WaitForProjectionsAsync();
+    }
+
+    [Fact]
     public async Task rebuilding_an_unknown_projection_is_404()
     {
         var response = await Host.Api(Roles.Developer).PostAsync($"{Path}/NoSuchProjection/rebuild", null, Ct);

@@ -3,9 +3,11 @@ using System.Net;
 using System.Text.Json;
 using ChargeLedger.Access;
 using ChargeLedger.IntegrationTests.Infrastructure;
+using ChargeLedger.Projections;
 using ChargeLedger.Projections.Admin;
 using ChargeLedger.Projections.ChargePointStatus;
 using ChargeLedger.Projections.Transactions;
+using ChargeLedger.Projections.Uptime;
 using ChargeLedger.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -83,6 +85,8 @@ public sealed class ProjectionFailureTests(PostgresServer server, FailingProject
         error.GetProperty("eventType").GetString().ShouldBe("connector_status_changed");
         error.GetProperty("message").GetString().ShouldNotBeNullOrWhiteSpace();
         transactions.GetProperty("state").GetString().ShouldBe(ProjectionAdminEndpoints.Running);
+        Row(await developer.GetJsonAsync("/api/admin/projections"), UptimeTransitionProjection.ProjectionName).GetProperty("state").GetString()
+            .ShouldBe(ProjectionAdminEndpoints.Stopped, "Uptime reads the same event type, and is in the same group");
         transactions.GetProperty("error").ValueKind.ShouldBe(JsonValueKind.Null);
 
         var status = await Host.Api(Roles.Operator).GetJsonAsync($"/api/chargepoints/{b.Id}");
@@ -92,7 +96,10 @@ public sealed class ProjectionFailureTests(PostgresServer server, FailingProject
         health.GetProperty("status").GetString().ShouldBe("Degraded");
         var entry = health.GetProperty("entries").GetProperty(ProjectionHealthCheck.Name);
         entry.GetProperty("status").GetString().ShouldBe("Degraded");
-        entry.GetProperty("data").TryGetProperty(ChargePointStatusProjection.ProjectionName, out _).ShouldBeTrue(entry.ToString());
+        // The projection stops with its group (ProjectionGroups.Operations), and the entry names both.
+        entry.GetProperty("data").EnumerateObject().Select(p => p.Name)
+            .ShouldContain(n => n.StartsWith(ProjectionGroups.Operations, StringComparison.Ordinal) && n.Contains(ChargePointStatusProjection.ProjectionName, StringComparison.Ordinal),
+                entry.ToString());
         (await Host.Api(null).GetAsync("/health/ready", TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.OK);
 
         StoppedGauge(Host).ShouldBe(1);

@@ -40,11 +40,21 @@ public sealed class RebuildEquivalenceTests(LedgerHost host)
             await ExecuteAsync($"delete from {table} where ctid = (select ctid from {table} limit 1)");
         }
 
+        // A member of a projection group is rebuilt with its group: one request per group, which names all it rebuilds.
         var api = host.Api(Roles.Developer);
+        var rebuilding = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in tables.Keys)
         {
-            (await api.PostAsync($"/api/admin/projections/{name}/rebuild", null, Ct)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            if (rebuilding.Contains(name))
+            {
+                continue;
+            }
+
+            var accepted = await (await api.PostAsync($"/api/admin/projections/{name}/rebuild", null, Ct)).ReadJsonAsync(HttpStatusCode.Accepted);
+            rebuilding.UnionWith(accepted.GetProperty("rebuilds").EnumerateArray().Select(n => n.GetString()!));
         }
+
+        rebuilding.ShouldBe(tables.Keys, ignoreOrder: true);
 
         foreach (var name in tables.Keys)
         {
@@ -118,7 +128,8 @@ public sealed class RebuildEquivalenceTests(LedgerHost host)
     {
         var options = (StoreOptions)store.Options;
         var tables = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var projection in options.Projections.All.Where(p => p.Lifecycle == ProjectionLifecycle.Async))
+        foreach (var projection in options.Projections.All.Where(p => p.Lifecycle == ProjectionLifecycle.Async)
+                     .SelectMany(p => p is CompositeProjection group ? group.AllProjections().Cast<ProjectionBase>() : [(ProjectionBase)p]))
         {
             var owned = projection.PublishedTypes().Select(t => store.Options.FindOrResolveDocumentType(t).TableName.QualifiedName).ToList();
             if (projection is IProjectionSchemaSource schema)

@@ -4,6 +4,7 @@ using ChargeLedger.Access;
 using ChargeLedger.ChargePoints;
 using ChargeLedger.IntegrationTests.Infrastructure;
 using ChargeLedger.Ocpp.Gateway;
+using ChargeLedger.Projections;
 using ChargeLedger.Projections.Uptime;
 using ChargeLedger.Shared;
 using ChargeLedger.Stations;
@@ -333,8 +334,8 @@ public sealed class UptimeReportTests(UptimeHost fixture)
 
         (await ReportAsync(query)).ShouldNotBe(before);
         var daemon = _host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
-        await daemon.RebuildProjectionAsync(UptimeTransitionProjection.ProjectionName, TimeSpan.FromMinutes(1), Ct);
-        await daemon.StartAgentAsync($"{UptimeTransitionProjection.ProjectionName}:All", Ct); // a rebuild leaves its shard stopped
+        await daemon.RebuildProjectionAsync(ProjectionGroups.Operations, TimeSpan.FromMinutes(1), Ct); // Uptime is rebuilt with its group
+        await daemon.StartAgentAsync($"{ProjectionGroups.Operations}:All", Ct); // a rebuild leaves its shard stopped
 
         (await ReportAsync(query)).ShouldBe(before);
     }
