@@ -28,7 +28,8 @@
 #                  loss check: values stored in mt_events >= values acknowledged
 #
 # --pg-statements loads pg_stat_statements into the suite's cluster and writes pg-statements.md: PostgreSQL's time by
-# statement during the OCPP step (reset after provisioning), the top 15 by total execution time.
+# statement during the OCPP step (reset after provisioning), the top 15 by total execution time, and the row writes by
+# table in that step (inserts, updates and how many were HOT, autovacuum runs).
 #
 # Scale: the defaults take about 10 minutes. Issue 6's figure for held connections is --connections 50000 (add
 # --connect-rate 1000 --hold 60); that needs an open-file limit above 50,000 for the host and the client (`ulimit -Hn`;
@@ -149,7 +150,7 @@ run_step provision $((120 + charge_points / 10)) "${simulator[@]}" bench --scena
 
 if ! skipped ocpp; then
   if (( pg_statements )); then
-    suite_psql -c "create extension if not exists pg_stat_statements" -c "select pg_stat_statements_reset()" >/dev/null
+    suite_psql -c "create extension if not exists pg_stat_statements" -c "select pg_stat_statements_reset()" -c "select pg_stat_reset()" >/dev/null
   fi
   run_step ocpp $((warmup + duration + 180)) "${simulator[@]}" bench --scenario ocpp --url "$base" --api-key "$admin_key" \
     --password "$password" --charge-points "$cps" --rate "$rate" --warmup "$warmup" --duration "$duration" \
@@ -159,12 +160,24 @@ if ! skipped ocpp; then
       echo "**PostgreSQL time by statement during the OCPP step** (pg_stat_statements, top 15 by total execution time; nested"
       echo "statements of functions counted on their own line as well):"
       echo
+      csv_to_markdown='import csv,sys; r=list(csv.reader(sys.stdin)); print("| " + " | ".join(r[0]) + " |"); print("|" + "---|" * len(r[0])); [print("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |") for row in r[1:]]'
       suite_psql --csv -c "
         select round(total_exec_time::numeric, 0) as total_ms, calls, round((total_exec_time / greatest(calls, 1))::numeric, 3) as mean_ms,
                rows, round((100 * total_exec_time / sum(total_exec_time) over ())::numeric, 1) as pct,
                left(regexp_replace(query, '\s+', ' ', 'g'), 160) as query
         from pg_stat_statements order by total_exec_time desc limit 15" |
-        python3 -c 'import csv,sys; r=list(csv.reader(sys.stdin)); print("| " + " | ".join(r[0]) + " |"); print("|" + "---|" * len(r[0])); [print("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |") for row in r[1:]]'
+        python3 -c "$csv_to_markdown"
+      echo
+      echo "**Row writes by table during the OCPP step** (pg_stat_user_tables; an update is HOT when it rewrites no index;"
+      echo "autovacuum runs are PostgreSQL work outside the statements above):"
+      echo
+      suite_psql --csv -c "
+        select relname as table, n_tup_ins as inserted, n_tup_upd as updated, n_tup_hot_upd as hot,
+               round(100.0 * n_tup_hot_upd / nullif(n_tup_upd, 0), 1) as hot_pct, n_tup_del as deleted,
+               autovacuum_count as autovacuums, autoanalyze_count as autoanalyzes
+        from pg_stat_user_tables where n_tup_ins + n_tup_upd + n_tup_del > 0
+        order by n_tup_ins + n_tup_upd + n_tup_del desc limit 12" |
+        python3 -c "$csv_to_markdown"
     } >"$out/pg-statements.md" 2>&1 || true
   fi
 fi
