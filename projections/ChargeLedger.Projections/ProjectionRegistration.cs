@@ -68,10 +68,14 @@ public static class ProjectionRegistration
         options.Projections.Add<GridMeterProjection>(ProjectionLifecycle.Async);
         options.Schema.For<GridMeterDayView>().Index(x => x.DayStart).Index(x => x.StationId);
 
+        // Duplicated columns, not expression indexes on data: these fields never change after the start, so an update of
+        // the document (every page of a running session) leaves every index alone and can be HOT (with the free space
+        // per page that migration 0012 gives the table). With expression indexes only 7.8 % of its updates were HOT
+        // and each rewrote all four indexes (README "Performance").
         options.Schema.For<TransactionView>()
-            .Index(x => x.ChargePointId)
-            .Index(x => x.OcppTransactionId)
-            .Index(x => x.StartedAt);
+            .Duplicate(x => x.ChargePointId)
+            .Duplicate(x => x.OcppTransactionId)
+            .Duplicate(x => x.StartedAt);
         options.Schema.For<EnergySessionView>()
             .Index(x => x.StationId)
             .Index(x => x.LastAt);

@@ -34,6 +34,28 @@ public sealed class MigrationDriftTests(PostgresServer server, LedgerHost host)
         }
     }
 
+    /// <summary>
+    /// A running session's TransactionView is rewritten on every daemon page. PostgreSQL can make that update HOT (no
+    /// index writes) only while no index reads the document and each page keeps room for the new version: migrations
+    /// 0011 (duplicated columns) and 0012 (fillfactor). Neither is something the drift check above would notice losing.
+    /// </summary>
+    [Fact]
+    public async Task transaction_view_updates_can_be_hot_no_index_reads_the_document_and_pages_keep_room()
+    {
+        var expressionIndexes = await server.ScalarAsSuperuserAsync<long>(host,
+            "select count(*) from pg_index i join pg_class c on c.oid = i.indrelid " +
+            "where c.oid = 'chargeledger.mt_doc_transactionview'::regclass and i.indexprs is not null");
+        var indexedColumns = await server.ScalarAsSuperuserAsync<string[]>(host,
+            "select array_agg(a.attname::text order by a.attname) from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) " +
+            "where i.indrelid = 'chargeledger.mt_doc_transactionview'::regclass");
+        var options = await server.ScalarAsSuperuserAsync<string[]>(host,
+            "select reloptions from pg_class where oid = 'chargeledger.mt_doc_transactionview'::regclass");
+
+        expressionIndexes.ShouldBe(0L);
+        indexedColumns.ShouldBe(["charge_point_id", "id", "ocpp_transaction_id", "started_at"]);
+        options.ShouldContain("fillfactor=70");
+    }
+
     /// <summary>The negative control: a model change without a new migration must make the check above fail.</summary>
     [Fact]
     public async Task a_model_change_without_a_migration_is_detected_as_drift()
