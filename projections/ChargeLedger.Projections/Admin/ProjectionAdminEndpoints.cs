@@ -86,7 +86,7 @@ public static class ProjectionAdminEndpoints
         return rebuilder.Start(name) switch
         {
             RebuildRequest.Started => Results.Accepted(statusUrl,
-                new RebuildAcceptedResponse(catalog.Find(name)!.Name, Rebuilding, statusUrl, catalog.RebuiltWith(catalog.Find(name)!))),
+                new RebuildAcceptedResponse(catalog.Find(name)!.Name, Rebuilding, statusUrl, catalog.MembersOf(catalog.Find(name)!.RebuildTarget))),
             RebuildRequest.AlreadyRunning => Validation.Conflict($"A rebuild of projection {catalog.Find(name)!.Name} is already running."),
             RebuildRequest.NotRunHere => Validation.Conflict(
                 $"This node does not run projection {catalog.Find(name)!.Name} (cluster mode HotCold: another node holds its leadership lock), " +

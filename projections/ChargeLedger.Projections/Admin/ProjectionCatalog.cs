@@ -1,6 +1,6 @@
 using JasperFx.Events.Projections;
-using Marten;
 using JasperFx.Events.Subscriptions;
+using Marten;
 using Marten.Events.Projections;
 
 namespace ChargeLedger.Projections.Admin;
@@ -36,7 +36,17 @@ public sealed class ProjectionCatalog(IDocumentStore store)
     /// <summary>Names are matched ignoring case; the registered spelling comes back.</summary>
     public ProjectionEntry? Find(string name) => All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>The projections a rebuild of <paramref name="entry"/> rebuilds with it (itself included), by name.</summary>
-    public IReadOnlyList<string> RebuiltWith(ProjectionEntry entry) =>
-        entry.Group is null ? [entry.Name] : [.. All.Where(p => p.Group == entry.Group).Select(p => p.Name)];
+    /// <summary>
+    /// The projections a daemon projection runs, by name: a group's members, or the projection itself. What a rebuild of
+    /// an entry's <see cref="ProjectionEntry.RebuildTarget"/> rewrites, and whom a group shard's failure and metrics concern.
+    /// </summary>
+    public IReadOnlyList<string> MembersOf(string projection)
+    {
+        var members = All.Where(p => p.Group == projection).Select(p => p.Name).ToList();
+        return members.Count == 0 ? [projection] : members;
+    }
+
+    /// <summary>For log lines and the health entry: "Operations (ChargePointStatus, Uptime, Alarms)", or the projection's name.</summary>
+    public string Describe(string projection) =>
+        MembersOf(projection) is [var only] && only == projection ? projection : $"{projection} ({string.Join(", ", MembersOf(projection))})";
 }

@@ -20,16 +20,10 @@ public sealed class ProjectionHealthCheck(ProjectionMonitor monitor, ProjectionC
             return Task.FromResult(HealthCheckResult.Healthy("All projections are running."));
         }
 
-        var data = stopped.GroupBy(s => Describe(s.Projection), StringComparer.Ordinal).ToDictionary(g => g.Key,
+        var data = stopped.GroupBy(s => catalog.Describe(s.Projection), StringComparer.Ordinal).ToDictionary(g => g.Key,
             g => (object)$"stopped after sequence {g.First().Failure!.LastGoodSequence}: {g.First().Failure!.Message}", StringComparer.Ordinal);
         return Task.FromResult(HealthCheckResult.Degraded(
             $"Stopped by an event they cannot apply: {string.Join(", ", data.Keys)}. Later events are not applied to them.",
             data: data));
-    }
-
-    private string Describe(string projection)
-    {
-        var members = catalog.All.Where(p => p.Group == projection).Select(p => p.Name).ToList();
-        return members.Count == 0 ? projection : $"{projection} ({string.Join(", ", members)})";
     }
 }

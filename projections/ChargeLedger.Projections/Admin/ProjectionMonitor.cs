@@ -134,7 +134,7 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
             return;
         }
 
-        var watch = _shards.GetOrAdd(state.ShardName, key => new ShardWatch(key, name.Name, MembersOf(name.Name)));
+        var watch = _shards.GetOrAdd(state.ShardName, key => new ShardWatch(key, name.Name, _catalog.MembersOf(name.Name), _catalog.Describe(name.Name)));
         var (previous, failure, recovered) = watch.Apply(state);
         if (failure is not null)
         {
@@ -158,13 +158,6 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
         {
             _lagSamples.Writer.TryWrite(new LagSample(watch.Members, from, state.Timestamp));
         }
-    }
-
-    /// <summary>A projection group's members by name; any other projection is its own one member.</summary>
-    private IReadOnlyList<string> MembersOf(string projection)
-    {
-        var members = _catalog.All.Where(p => p.Group == projection).Select(p => p.Name).ToList();
-        return members.Count == 0 ? [projection] : members;
     }
 
     /// <summary>
@@ -222,7 +215,7 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
 
     private sealed record LagSample(IReadOnlyList<string> Members, long After, DateTimeOffset CommittedAt);
 
-    private sealed class ShardWatch(string shard, string projection, IReadOnlyList<string> members)
+    private sealed class ShardWatch(string shard, string projection, IReadOnlyList<string> members, string described)
     {
         private readonly Lock _lock = new();
         private long _position = -1;
@@ -235,8 +228,8 @@ public sealed class ProjectionMonitor : IHostedService, IObserver<ShardState>, I
         /// <summary>The projections this shard runs: a group's members, or the projection itself.</summary>
         public IReadOnlyList<string> Members { get; } = members;
 
-        /// <summary>For log lines: "Operations (ChargePointStatus, Uptime, Alarms)", or the projection's name.</summary>
-        public string Described { get; } = members is [var only] && only == projection ? projection : $"{projection} ({string.Join(", ", members)})";
+        /// <summary>For log lines (<see cref="ProjectionCatalog.Describe"/>).</summary>
+        public string Described { get; } = described;
 
         public long Position
         {
