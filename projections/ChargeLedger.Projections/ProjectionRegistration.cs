@@ -70,8 +70,8 @@ public static class ProjectionRegistration
 
         // Duplicated columns, not expression indexes on data: these fields never change after the start, so an update of
         // the document (every page of a running session) leaves every index alone and can be HOT (with the free space
-        // per page that migration 0012 gives the table). With expression indexes only 7.8 % of its updates were HOT
-        // and each rewrote all four indexes (README "Performance").
+        // per page that migration 0012 gives the table). Under OCPP load: HOT updates 8.6 -> 75 %, the upsert's mean
+        // 0.074 -> 0.030 ms (README "Performance"). EnergySessionView cannot do the same: LastAt changes on every update.
         options.Schema.For<TransactionView>()
             .Duplicate(x => x.ChargePointId)
             .Duplicate(x => x.OcppTransactionId)
