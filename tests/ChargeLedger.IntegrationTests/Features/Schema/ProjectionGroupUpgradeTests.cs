@@ -26,8 +26,8 @@ public sealed class ProjectionGroupUpgradeTests(PostgresServer server)
         {
             await before.InitializeAsync();
             connectionString = before.ConnectionString;
-            await SessionAsync(before);
-            await SessionAsync(before);
+            await before.ContractSessionAsync();
+            await before.ContractSessionAsync();
             await before.WaitForProjectionsAsync();
             transactionsBefore = await RowsAsync(before, Sessions);
             energyBefore = await RowsAsync(before, Energy);
@@ -65,16 +65,6 @@ public sealed class ProjectionGroupUpgradeTests(PostgresServer server)
         (await server.ScalarAsSuperuserAsync<long>(after,
                 "select count(*) from chargeledger.mt_event_progression where name in ('Transactions:All', 'Energy:All', 'Cdrs:All') and last_seq_id = $1", newest))
             .ShouldBe(3L, "each member keeps its own row, level with its group");
-    }
-
-    private static async Task SessionAsync(LedgerHost host)
-    {
-        var idTag = await host.IssuedIdTagAsync();
-        var (cp, _) = await host.BootedChargePointAsync();
-        await using var _ = cp;
-        var started = await cp.StartTransactionAsync(idTag, meterStart: 1_000, at: Scenarios.SessionStart);
-        await cp.MeterValuesAsync(started.TransactionId, 2_000, Scenarios.SessionStart.AddMinutes(10));
-        await cp.StopTransactionAsync(started.TransactionId, 3_000, Scenarios.SessionStart.AddMinutes(20));
     }
 
     /// <summary>The table's rows as canonical JSON, in one ordered string; without the write time, and without mt_version, which
