@@ -36,7 +36,12 @@ public static class Program
     /// <summary>The whole platform; tests call this with their own configuration and start it on a free port.</summary>
     public static WebApplication BuildApp(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // appsettings.json is read from beside the host's assembly, not from the working directory: ops/run.sh and the
+        // benchmark launch the built dll from the repository root, where the defaults (log levels among them) went unread.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // With the content root in bin/, `codegen write` (ops/build-host.sh) climbs to the project directory for its
+        // Internal/Generated output, which the static build then compiles in.
+        builder.Services.CritterStackDefaults(x => x.AutoResolveProjectRoot = true);
         builder.WebHost.UseUrls(builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? "http://127.0.0.1:8080");
         configure?.Invoke(builder);
 

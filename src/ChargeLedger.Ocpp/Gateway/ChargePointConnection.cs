@@ -61,7 +61,8 @@ public sealed class ChargePointConnection : IDisposable
     private readonly RecentByKey<OutgoingCall> _timedOut = new(RememberedTimeouts);
     private Channel<OutgoingCall>? _outgoing;
     private Task _caller = Task.CompletedTask;
-    private CancellationToken _callerToken;
+    private CancellationToken _runToken;
+    private CancellationTokenSource? _callerStop; // made with the caller: most connections never need it
     private bool _running;
     private bool _ended;
     private OutgoingCall? _awaiting;
@@ -105,11 +106,9 @@ public sealed class ChargePointConnection : IDisposable
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closing.Token);
         var processor = Task.Run(() => ProcessAsync(linked.Token), CancellationToken.None);
-        // Our calls stop with the socket: whatever is in flight or queued fails at once (ConnectionLost) instead of timing out.
-        using var callerStop = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
         lock (_callerLock)
         {
-            _callerToken = callerStop.Token;
+            _runToken = linked.Token;
             _running = true;
             if (_outgoing is not null)
             {
@@ -125,16 +124,25 @@ public sealed class ChargePointConnection : IDisposable
         {
             _calls.Writer.TryComplete();
             Task caller;
+            CancellationTokenSource? callerStop;
             lock (_callerLock)
             {
                 _ended = true;
                 _outgoing?.Writer.TryComplete();
                 caller = _caller;
+                callerStop = _callerStop;
             }
 
-            await callerStop.CancelAsync();
+            // Our calls stop with the socket: whatever is in flight or queued fails at once (ConnectionLost) instead of
+            // timing out, while the processor still answers the charge point's queued CALLs.
+            if (callerStop is not null)
+            {
+                await callerStop.CancelAsync();
+            }
+
             await processor;
             await caller;
+            callerStop?.Dispose();
         }
     }
 
@@ -273,7 +281,8 @@ public sealed class ChargePointConnection : IDisposable
     private void StartCaller()
     {
         var reader = _outgoing!.Reader;
-        var token = _callerToken;
+        _callerStop = CancellationTokenSource.CreateLinkedTokenSource(_runToken);
+        var token = _callerStop.Token;
         _caller = Task.Run(() => CallOutAsync(reader, token), CancellationToken.None);
     }
 
