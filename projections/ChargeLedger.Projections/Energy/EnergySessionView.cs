@@ -37,6 +37,13 @@ public sealed class EnergySessionView
     /// <summary>End of the time the session was active: its stop, or while it runs its latest applied sample.</summary>
     public DateTimeOffset LastAt { get; set; }
 
+    /// <summary>
+    /// The 15-minute UTC slot of <see cref="LastAt"/> (<see cref="EnergyPeriods.SlotOf"/>), stored in its own indexed
+    /// column: the report narrows its window by it. It moves at most once per slot while <see cref="LastAt"/> moves with
+    /// every sample, so most updates of a running session rewrite no index (HOT, like TransactionView's).
+    /// </summary>
+    public long LastSlot => EnergyPeriods.SlotOf(LastAt);
+
     public DateTimeOffset? StoppedAt { get; set; }
     public long MeterStartWh { get; set; }
 

@@ -84,7 +84,9 @@ public static class GetEnergyReportEndpoint
     {
         var (stationId, chargePointId) = (query.StationId, query.ChargePointId);
         var (lower, upper) = EnergyPeriods.UtcWindowForAnyZone(query.FromDate, query.ToDate);
-        var sessions = session.Query<EnergySessionView>().Where(x => x.StartedAt < upper && x.LastAt >= lower);
+        // LastSlot (indexed) narrows the window to whole slots, LastAt to the instant.
+        var lowerSlot = EnergyPeriods.SlotOf(lower);
+        var sessions = session.Query<EnergySessionView>().Where(x => x.StartedAt < upper && x.LastSlot >= lowerSlot && x.LastAt >= lower);
         if (stationId is not null)
         {
             sessions = sessions.Where(x => x.StationId == stationId);

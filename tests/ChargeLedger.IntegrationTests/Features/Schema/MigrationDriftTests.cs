@@ -35,24 +35,27 @@ public sealed class MigrationDriftTests(PostgresServer server, LedgerHost host)
     }
 
     /// <summary>
-    /// A running session's TransactionView is rewritten on every daemon page. PostgreSQL can make that update HOT (no
-    /// index writes) only while no index reads the document and each page keeps room for the new version: migrations
-    /// 0011 (duplicated columns) and 0012 (fillfactor). Neither is something the drift check above would notice losing.
+    /// A running session's TransactionView and EnergySessionView are rewritten on every daemon page. PostgreSQL can make
+    /// that update HOT (no index writes) only while no index reads the document and each page keeps room for the new
+    /// version: migrations 0011/0013 (duplicated columns) and 0012/0014 (fillfactor). Neither is something the drift
+    /// check above would notice losing.
     /// </summary>
-    [Fact]
-    public async Task transaction_view_updates_can_be_hot_no_index_reads_the_document_and_pages_keep_room()
+    [Theory]
+    [InlineData("mt_doc_transactionview", new[] { "charge_point_id", "id", "ocpp_transaction_id", "started_at" })]
+    [InlineData("mt_doc_energysessionview", new[] { "id", "last_slot", "station_id" })]
+    public async Task running_session_views_can_be_updated_hot_no_index_reads_the_document_and_pages_keep_room(string table, string[] expectedIndexedColumns)
     {
         var expressionIndexes = await server.ScalarAsSuperuserAsync<long>(host,
             "select count(*) from pg_index i join pg_class c on c.oid = i.indrelid " +
-            "where c.oid = 'chargeledger.mt_doc_transactionview'::regclass and i.indexprs is not null");
+            $"where c.oid = 'chargeledger.{table}'::regclass and i.indexprs is not null");
         var indexedColumns = await server.ScalarAsSuperuserAsync<string[]>(host,
-            "select array_agg(a.attname::text order by a.attname) from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) " +
-            "where i.indrelid = 'chargeledger.mt_doc_transactionview'::regclass");
+            "select array_agg(distinct a.attname::text order by a.attname::text) from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) " +
+            $"where i.indrelid = 'chargeledger.{table}'::regclass");
         var options = await server.ScalarAsSuperuserAsync<string[]>(host,
-            "select reloptions from pg_class where oid = 'chargeledger.mt_doc_transactionview'::regclass");
+            $"select reloptions from pg_class where oid = 'chargeledger.{table}'::regclass");
 
         expressionIndexes.ShouldBe(0L);
-        indexedColumns.ShouldBe(["charge_point_id", "id", "ocpp_transaction_id", "started_at"]);
+        indexedColumns.ShouldBe(expectedIndexedColumns);
         options.ShouldContain("fillfactor=70");
     }
 
