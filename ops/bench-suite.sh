@@ -286,9 +286,10 @@ if ocpp and ocpp.get("projectionLag"):
     rows.append(("projection lag under sustained OCPP load", "p99 ≤ 1 s", f"p99 {lag['p99']:.3f} s, max {lag['max']:.3f} s (worst projection per sample)"))
 if conns and conns["rounds"]:
     r1 = conns["rounds"][0]
-    per = r1.get("bytesPerConnection")
+    per, lo, hi = (r1.get(k) for k in ("bytesPerConnection", "bytesPerConnectionMin", "bytesPerConnectionMax"))
+    kib = lambda b: fmt(b / 1024 if b is not None else None, '.1f')
     rows.append(("concurrent authenticated connections held (heartbeats)", "≥ 50,000, ≤ 32 KiB each above idle",
-                 f"{r1['connected'] - r1['dropped']:,} held, {fmt(per / 1024 if per is not None else None, '.1f')} KiB each, {r1['dropped']} dropped" + (f" ({connections_note})" if connections_note else "")))
+                 f"{r1['connected'] - r1['dropped']:,} held, {kib(per)} KiB each (median of the hold's RSS samples; {kib(lo)}–{kib(hi)}), {r1['dropped']} dropped" + (f" ({connections_note})" if connections_note else "")))
     rates = "; ".join(f"round {r['round']} {fmt(r['connectsPerSecond'])}/s (handshake p99 {r['handshakeMs']['p99']} ms)" for r in conns["rounds"])
     rows.append(("connection rate with Basic auth", "≥ 1,000/s", f"{rates} at target {fmt(conns['targetConnectRate'])}/s; PBKDF2 {machine.get('password_iterations')} iterations in round 1" + (", cached in round 2" if len(conns["rounds"]) > 1 else "")))
 if telemetry:

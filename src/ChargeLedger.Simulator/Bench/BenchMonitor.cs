@@ -99,6 +99,28 @@ public sealed class BenchMonitor : IAsyncDisposable
 
     public long? ServerRssKib() => _options.ServerPid is { } pid ? RssKib(pid) : null;
 
+    /// <summary>
+    /// The server's RSS over a window (sampled every 500 ms): lowest, median, highest. One reading moves by several KiB per
+    /// connection with where the GC stands when it is taken (a gen1 collection that has just run, or not), the median of
+    /// the window does not.
+    /// </summary>
+    public RssRange? ServerRssOver(CpuSnapshot from, CpuSnapshot to)
+    {
+        List<long> inWindow;
+        lock (_rss)
+        {
+            inWindow = [.. _rss.Where(s => s.At >= from.At && s.At <= to.At).Select(s => s.Kib)];
+        }
+
+        if (inWindow.Count == 0)
+        {
+            return ServerRssKib() is { } now ? new RssRange(now, now, now, 1) : null;
+        }
+
+        inWindow.Sort();
+        return new RssRange(inWindow[0], inWindow[inWindow.Count / 2], inWindow[^1], inWindow.Count);
+    }
+
     public LagReport? Lag(CpuSnapshot from, CpuSnapshot to)
     {
         if (_api is null)

@@ -8,6 +8,9 @@ namespace ChargeLedger.Simulator.Bench;
 public sealed record CpuUsage(double? ServerPercentOfOneCore, double? PostgresPercentOfOneCore, double ClientPercentOfOneCore,
     double MachineBusyPercent, int Cores);
 
+/// <summary>RSS readings of a window in KiB: lowest, median (the upper one of an even count), highest, and how many.</summary>
+public sealed record RssRange(long MinKib, long MedianKib, long MaxKib, int Samples);
+
 public sealed record MemoryUsage(double? ServerRssMiBStart, double? ServerRssMiBEnd, double? ServerRssMiBMax, double ClientRssMiB);
 
 public sealed record LagSummary(double P50, double P99, double Max);
@@ -51,7 +54,12 @@ public sealed record ConnectionsRound(
     long Dropped,
     double? ServerRssMiBBefore,
     double? ServerRssMiBHeld,
+    double? ServerRssMiBHeldMin,
+    double? ServerRssMiBHeldMax,
+    int RssSamplesHeld,
     double? BytesPerConnection,
+    double? BytesPerConnectionMin,
+    double? BytesPerConnectionMax,
     double ClientRssMiBHeld,
     CpuUsage ConnectCpu,
     CpuUsage HoldCpu,
@@ -134,11 +142,11 @@ public sealed record BenchReport(
         {
             md.AppendLine(inv, $"**Connections** ({c.Connections:#,0} charge points, Basic auth, target {c.TargetConnectRate:#,0}/s, heartbeat every {c.HeartbeatSeconds:0.#} s, held {c.HoldSeconds:0.#} s, {c.SourceAddresses} source address(es)); server RSS idle {c.ServerRssMiBIdle?.ToString("0.0", inv) ?? "?"} MiB.");
             md.AppendLine();
-            md.AppendLine("| round | connected | connects/s | handshake p50 / p99 / max (ms) | heartbeats | heartbeat p50 / p99 (ms) | dropped | server RSS held (MiB) | bytes/connection | server CPU connect / hold | client CPU connect / hold | errors |");
+            md.AppendLine("| round | connected | connects/s | handshake p50 / p99 / max (ms) | heartbeats | heartbeat p50 / p99 (ms) | dropped | server RSS held, median (min–max) MiB | bytes/connection, median (min–max) | server CPU connect / hold | client CPU connect / hold | errors |");
             md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (var r in c.Rounds)
             {
-                md.AppendLine(inv, $"| {r.Round} | {r.Connected:#,0} of {r.Requested:#,0} | {r.ConnectsPerSecond:#,0.#} | {r.HandshakeMs.P50} / {r.HandshakeMs.P99} / {r.HandshakeMs.Max} | {r.Heartbeats:#,0} | {r.HeartbeatMs.P50} / {r.HeartbeatMs.P99} | {r.Dropped} | {r.ServerRssMiBHeld?.ToString("0.0", inv) ?? "?"} | {r.BytesPerConnection?.ToString("#,0", inv) ?? "?"} | {Pct(r.ConnectCpu.ServerPercentOfOneCore)} / {Pct(r.HoldCpu.ServerPercentOfOneCore)} | {Pct(r.ConnectCpu.ClientPercentOfOneCore)} / {Pct(r.HoldCpu.ClientPercentOfOneCore)} | {r.Errors}{(r.ErrorsByKind.Count > 0 ? " (" + string.Join(", ", r.ErrorsByKind.Select(e => string.Create(inv, $"{e.Key} {e.Value}"))) + ")" : "")} |");
+                md.AppendLine(inv, $"| {r.Round} | {r.Connected:#,0} of {r.Requested:#,0} | {r.ConnectsPerSecond:#,0.#} | {r.HandshakeMs.P50} / {r.HandshakeMs.P99} / {r.HandshakeMs.Max} | {r.Heartbeats:#,0} | {r.HeartbeatMs.P50} / {r.HeartbeatMs.P99} | {r.Dropped} | {r.ServerRssMiBHeld?.ToString("0.0", inv) ?? "?"} ({r.ServerRssMiBHeldMin?.ToString("0.0", inv) ?? "?"}–{r.ServerRssMiBHeldMax?.ToString("0.0", inv) ?? "?"}) | {r.BytesPerConnection?.ToString("#,0", inv) ?? "?"} ({r.BytesPerConnectionMin?.ToString("#,0", inv) ?? "?"}–{r.BytesPerConnectionMax?.ToString("#,0", inv) ?? "?"}) | {Pct(r.ConnectCpu.ServerPercentOfOneCore)} / {Pct(r.HoldCpu.ServerPercentOfOneCore)} | {Pct(r.ConnectCpu.ClientPercentOfOneCore)} / {Pct(r.HoldCpu.ClientPercentOfOneCore)} | {r.Errors}{(r.ErrorsByKind.Count > 0 ? " (" + string.Join(", ", r.ErrorsByKind.Select(e => string.Create(inv, $"{e.Key} {e.Value}"))) + ")" : "")} |");
             }
         }
 

@@ -109,7 +109,7 @@ public sealed class ConnectionsBench(BenchOptions options, BenchMonitor monitor,
         var open = connections.OfType<BenchConnection>().ToArray();
         await HoldAsync(open, heartbeat, errors, ct);
         var holdTo = monitor.Mark();
-        var heldKib = monitor.ServerRssKib();
+        var held = monitor.ServerRssOver(holdFrom, holdTo);
         var dropped = open.LongCount(c => !c.IsOpen && c.LostByServer);
         var clientKib = monitor.Memory(holdTo, holdTo).ClientRssMiB;
 
@@ -117,9 +117,12 @@ public sealed class ConnectionsBench(BenchOptions options, BenchMonitor monitor,
         await Parallel.ForEachAsync(open, new ParallelOptions { MaxDegreeOfParallelism = 256 }, async (c, _) => await c.CloseAsync(TimeSpan.FromSeconds(5)));
 
         var stillOpen = open.Length - dropped;
+        static double? MiB(long? kib) => kib is { } k ? Math.Round(k / 1024.0, 1) : null;
+        double? PerConnection(long? heldKib) => heldKib is { } h && idleKib is { } idle && stillOpen > 0 ? Math.Round((h - idle) * 1024.0 / stillOpen) : null;
         return new ConnectionsRound(round, n, connected, Math.Round(connectSeconds, 2), Math.Round(connected / connectSeconds, 1), handshake.Summary(),
-            heartbeat.Count, heartbeat.Summary(), dropped, beforeKib is { } before ? Math.Round(before / 1024.0, 1) : null, heldKib is { } held ? Math.Round(held / 1024.0, 1) : null,
-            heldKib is { } h && idleKib is { } idle && stillOpen > 0 ? Math.Round((h - idle) * 1024.0 / stillOpen) : null, clientKib,
+            heartbeat.Count, heartbeat.Summary(), dropped, beforeKib is { } before ? Math.Round(before / 1024.0, 1) : null,
+            MiB(held?.MedianKib), MiB(held?.MinKib), MiB(held?.MaxKib), held?.Samples ?? 0,
+            PerConnection(held?.MedianKib), PerConnection(held?.MinKib), PerConnection(held?.MaxKib), clientKib,
             monitor.Usage(connectFrom, connectTo), monitor.Usage(holdFrom, holdTo), errors.Total, errors.Snapshot());
     }
 
