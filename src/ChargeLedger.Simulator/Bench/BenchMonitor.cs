@@ -82,12 +82,7 @@ public sealed class BenchMonitor : IAsyncDisposable
 
     public MemoryUsage Memory(CpuSnapshot from, CpuSnapshot to)
     {
-        List<long> inWindow;
-        lock (_rss)
-        {
-            inWindow = [.. _rss.Where(s => s.At >= from.At && s.At <= to.At).Select(s => s.Kib)];
-        }
-
+        var inWindow = RssSamples(from, to);
         var now = ServerRssKib();
         static double MiB(long kib) => Math.Round(kib / 1024.0, 1);
         return new MemoryUsage(
@@ -106,12 +101,7 @@ public sealed class BenchMonitor : IAsyncDisposable
     /// </summary>
     public RssRange? ServerRssOver(CpuSnapshot from, CpuSnapshot to)
     {
-        List<long> inWindow;
-        lock (_rss)
-        {
-            inWindow = [.. _rss.Where(s => s.At >= from.At && s.At <= to.At).Select(s => s.Kib)];
-        }
-
+        var inWindow = RssSamples(from, to);
         if (inWindow.Count == 0)
         {
             return ServerRssKib() is { } now ? new RssRange(now, now, now, 1) : null;
@@ -119,6 +109,15 @@ public sealed class BenchMonitor : IAsyncDisposable
 
         inWindow.Sort();
         return new RssRange(inWindow[0], inWindow[inWindow.Count / 2], inWindow[^1], inWindow.Count);
+    }
+
+    /// <summary>The server's RSS samples (KiB) taken inside the window, in the order taken.</summary>
+    private List<long> RssSamples(CpuSnapshot from, CpuSnapshot to)
+    {
+        lock (_rss)
+        {
+            return [.. _rss.Where(s => s.At >= from.At && s.At <= to.At).Select(s => s.Kib)];
+        }
     }
 
     public LagReport? Lag(CpuSnapshot from, CpuSnapshot to)

@@ -120,7 +120,7 @@ public sealed class ConnectionsBench(BenchOptions options, BenchMonitor monitor,
         static double? MiB(long? kib) => kib is { } k ? Math.Round(k / 1024.0, 1) : null;
         double? PerConnection(long? heldKib) => heldKib is { } h && idleKib is { } idle && stillOpen > 0 ? Math.Round((h - idle) * 1024.0 / stillOpen) : null;
         return new ConnectionsRound(round, n, connected, Math.Round(connectSeconds, 2), Math.Round(connected / connectSeconds, 1), handshake.Summary(),
-            heartbeat.Count, heartbeat.Summary(), dropped, beforeKib is { } before ? Math.Round(before / 1024.0, 1) : null,
+            heartbeat.Count, heartbeat.Summary(), dropped, MiB(beforeKib),
             MiB(held?.MedianKib), MiB(held?.MinKib), MiB(held?.MaxKib), held?.Samples ?? 0,
             PerConnection(held?.MedianKib), PerConnection(held?.MinKib), PerConnection(held?.MaxKib), clientKib,
             monitor.Usage(connectFrom, connectTo), monitor.Usage(holdFrom, holdTo), errors.Total, errors.Snapshot());
