@@ -28,8 +28,8 @@
 #                  loss check: values stored in mt_events >= values acknowledged
 #
 # --pg-statements loads pg_stat_statements into the suite's cluster and writes pg-statements.md: PostgreSQL's time by
-# statement during the OCPP step (reset after provisioning), the top 15 by total execution time, and the row writes by
-# table in that step (inserts, updates and how many were HOT, autovacuum runs).
+# statement during the OCPP step (reset after provisioning), the top 15 by total execution time (BENCH_PG_TOP=N for more),
+# and the row writes by table in that step (inserts, updates and how many were HOT, autovacuum runs).
 #
 # Scale: the defaults take about 10 minutes. Issue 6's figure for held connections is --connections 50000 (add
 # --connect-rate 1000 --hold 60); that needs an open-file limit above 50,000 for the host and the client (`ulimit -Hn`;
@@ -157,7 +157,7 @@ if ! skipped ocpp; then
     --server-pid "$host_pid" --pg-pid "$(pg_pid)" --pg "$connection" --json "$out/ocpp.json" --label "ocpp $cps CPs"
   if (( pg_statements )); then
     {
-      echo "**PostgreSQL time by statement during the OCPP step** (pg_stat_statements, top 15 by total execution time; nested"
+      echo "**PostgreSQL time by statement during the OCPP step** (pg_stat_statements, top ${BENCH_PG_TOP:-15} by total execution time; nested"
       echo "statements of functions counted on their own line as well):"
       echo
       csv_to_markdown='import csv,sys; r=list(csv.reader(sys.stdin)); print("| " + " | ".join(r[0]) + " |"); print("|" + "---|" * len(r[0])); [print("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |") for row in r[1:]]'
@@ -165,7 +165,7 @@ if ! skipped ocpp; then
         select round(total_exec_time::numeric, 0) as total_ms, calls, round((total_exec_time / greatest(calls, 1))::numeric, 3) as mean_ms,
                rows, round((100 * total_exec_time / sum(total_exec_time) over ())::numeric, 1) as pct,
                left(regexp_replace(query, '\s+', ' ', 'g'), 160) as query
-        from pg_stat_statements order by total_exec_time desc limit 15" |
+        from pg_stat_statements order by total_exec_time desc limit ${BENCH_PG_TOP:-15}" |
         python3 -c "$csv_to_markdown"
       echo
       echo "**Row writes by table during the OCPP step** (pg_stat_user_tables; an update is HOT when it rewrites no index;"

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
@@ -53,6 +54,7 @@ public class HotPathBenchmarks
     private readonly DateTimeZone _berlin = StationClock.Zone("Europe/Berlin");
     private MeterValuesRecorded _recorded = null!;
     private JsonElement _recordedJson;
+    private readonly ArrayBufferWriter<byte> _scratch = new(16 * 1024);
 
     [GlobalSetup]
     public void Setup()
@@ -108,6 +110,13 @@ public class HotPathBenchmarks
 
     [Benchmark(Description = "hash chain link (SHA-256 over canonical JSON)")]
     public string HashLink() => HashChain.Compute("previous-hash", "transaction:CP-1:7", 3, "meter_values_recorded", _recordedJson);
+
+    [Benchmark(Description = "hash chain link, staged in the group commit's reused buffer")]
+    public string HashLinkReusedBuffer() =>
+        HashChain.Compute("previous-hash", "transaction:CP-1:7", 3, "meter_values_recorded", _recordedJson, _scratch);
+
+    [Benchmark(Description = "MeterValues fingerprint (duplicate check)")]
+    public string Fingerprint() => MeterReadings.Fingerprint(1, _recorded.Samples);
 
     [Benchmark(Description = "serialize MeterValuesRecorded (System.Text.Json)")]
     public byte[] Serialize() => JsonSerializer.SerializeToUtf8Bytes(_recorded);

@@ -23,6 +23,7 @@ public sealed class ChargePointLedger
     public ChargePointLedger(ChargePoint chargePoint, IEnumerable<TransactionEntry> openTransactions)
     {
         ChargePoint = chargePoint;
+        StreamKey = StreamKeys.ChargePoint(chargePoint.Id);
         foreach (var entry in openTransactions)
         {
             _open[entry.State.OcppTransactionId] = entry;
@@ -33,7 +34,8 @@ public sealed class ChargePointLedger
 
     public string ChargePointId => ChargePoint.Id;
 
-    public string StreamKey => StreamKeys.ChargePoint(ChargePoint.Id);
+    /// <summary>The charge point's stream (its id never changes, so the key is built once).</summary>
+    public string StreamKey { get; }
 
     public IReadOnlyCollection<TransactionEntry> OpenTransactions => _open.Values;
 
@@ -78,7 +80,7 @@ public sealed class ChargePointLedger
                 continue;
             }
 
-            var current = _open.Values.FirstOrDefault(t => StreamKeys.Transaction(t.State.Id) == append.StreamKey);
+            var current = OpenTransactionOfStream(append.StreamKey);
             var state = append.Events.Aggregate(current?.State, Transaction.Advance);
             if (state is null)
             {
@@ -95,6 +97,21 @@ public sealed class ChargePointLedger
                 _open.Remove(state.OcppTransactionId);
             }
         }
+    }
+
+    /// <summary>The open transaction whose stream this is ("transaction:" + its id), compared without building the keys.</summary>
+    private TransactionEntry? OpenTransactionOfStream(string streamKey)
+    {
+        var id = streamKey.AsSpan(StreamKeys.TransactionPrefix.Length);
+        foreach (var entry in _open.Values)
+        {
+            if (id.SequenceEqual(entry.State.Id))
+            {
+                return entry;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Replaces the state with a fresh load (after a concurrency conflict).</summary>

@@ -112,6 +112,10 @@ internal sealed class GroupAppendBatch
     private readonly List<byte[]?> _headers = [];
     private Dictionary<string, int>? _anyVersionStreams;
 
+    // Staging for each event's JSON, hashed bytes and headers in turn; Utf8JsonWriter asks for 4 KiB at a time, so a
+    // fresh small buffer per event would grow (and be thrown away) several times over.
+    private readonly ArrayBufferWriter<byte> _scratch = new(16 * 1024);
+
     public int Events => _eventIds.Count;
 
     /// <summary>Adds one decision's appends; returns the last hash of each chained stream.</summary>
@@ -128,17 +132,13 @@ internal sealed class GroupAppendBatch
             {
                 var data = append.Events[i];
                 var (typeName, dotnetType) = names.For(data.GetType());
-                var body = Utf8(serializer, data);
+                var body = Serialize(serializer, data);
                 byte[]? header = null;
                 if (previous is not null)
                 {
                     using var parsed = JsonDocument.Parse(body);
-                    var hash = HashChain.Compute(previous, append.StreamKey, append.ExpectedVersion + i + 1, typeName, parsed.RootElement);
-                    header = Utf8(serializer, new Dictionary<string, object>
-                    {
-                        [HashChain.HashHeader] = hash,
-                        [HashChain.PreviousHashHeader] = previous,
-                    });
+                    var hash = HashChain.Compute(previous, append.StreamKey, append.ExpectedVersion + i + 1, typeName, parsed.RootElement, _scratch);
+                    header = ChainHeaders(hash, previous);
                     previous = hash;
                 }
 
@@ -160,11 +160,26 @@ internal sealed class GroupAppendBatch
         return lastHashes is null ? CommitReceipt.Empty : new CommitReceipt(lastHashes);
     }
 
-    private static byte[] Utf8(ISerializer serializer, object value)
+    private byte[] Serialize(ISerializer serializer, object value)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        serializer.WriteTo(buffer, value);
-        return buffer.WrittenSpan.ToArray();
+        _scratch.ResetWrittenCount();
+        serializer.WriteTo(_scratch, value);
+        return _scratch.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The event's headers: its link in the stream's hash chain (the JSON Marten reads back as its headers).</summary>
+    private byte[] ChainHeaders(string hash, string previous)
+    {
+        _scratch.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(_scratch))
+        {
+            writer.WriteStartObject();
+            writer.WriteString(HashChain.HashHeader, hash);
+            writer.WriteString(HashChain.PreviousHashHeader, previous);
+            writer.WriteEndObject();
+        }
+
+        return _scratch.WrittenSpan.ToArray();
     }
 
     private int StreamFor(StreamAppend append)

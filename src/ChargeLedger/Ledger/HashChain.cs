@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -14,15 +16,37 @@ public static class HashChain
     public const string HashHeader = "hash";
     public const string PreviousHashHeader = "previousHash";
 
-    public static string Compute(string previousHash, string streamKey, long version, string eventTypeName, JsonElement data)
+    public static string Compute(string previousHash, string streamKey, long version, string eventTypeName, JsonElement data) =>
+        Compute(previousHash, streamKey, version, eventTypeName, data, new ArrayBufferWriter<byte>(1024));
+
+    /// <summary>
+    /// The same, with the hashed bytes staged in <paramref name="scratch"/> (emptied first), so a writer sealing a batch of
+    /// events reuses one buffer instead of growing a new one per event.
+    /// </summary>
+    public static string Compute(string previousHash, string streamKey, long version, string eventTypeName, JsonElement data,
+        ArrayBufferWriter<byte> scratch)
     {
-        var canonical = CanonicalJson.ToUtf8(data);
-        var prefix = Encoding.UTF8.GetBytes(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{previousHash}\n{streamKey}\n{version}\n{eventTypeName}\n"));
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(prefix);
-        sha.AppendData(canonical);
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
+        scratch.ResetWrittenCount();
+        Append(scratch, previousHash);
+        Append(scratch, streamKey);
+        var digits = scratch.GetSpan(21);
+        version.TryFormat(digits, out var written, default, CultureInfo.InvariantCulture);
+        digits[written] = (byte)'\n';
+        scratch.Advance(written + 1);
+        Append(scratch, eventTypeName);
+        CanonicalJson.WriteTo(scratch, data);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(scratch.WrittenSpan, hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    /// <summary>The text's UTF-8 and a newline (the prefix's field separator).</summary>
+    private static void Append(ArrayBufferWriter<byte> output, string text)
+    {
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length) + 1);
+        var written = Encoding.UTF8.GetBytes(text, span);
+        span[written] = (byte)'\n';
+        output.Advance(written + 1);
     }
 
     /// <summary>A link in a stored chain, as read back from the event store.</summary>
@@ -33,10 +57,11 @@ public static class HashChain
     {
         var previous = "";
         var expectedVersion = 1L;
+        var scratch = new ArrayBufferWriter<byte>(8192);
         foreach (var link in links)
         {
             if (link.Version != expectedVersion || link.PreviousHash != previous ||
-                link.Hash != Compute(previous, streamKey, link.Version, link.EventTypeName, link.Data))
+                link.Hash != Compute(previous, streamKey, link.Version, link.EventTypeName, link.Data, scratch))
             {
                 return link.Version;
             }

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace ChargeLedger.Transactions;
 
@@ -53,19 +56,57 @@ public static class MeterReadings
     /// Identifies one MeterValues message by its content, so a charge point resending it (no CALLRESULT seen, e.g.
     /// after a reconnect; OCPP 1.6 §3.7 retries) is recognised and not recorded twice (DESIGN rule 2).
     /// </summary>
+    /// <remarks>
+    /// SHA-256 (first 16 bytes, hex) over the UTF-8 of: the connector id, then per sample U+001E, the timestamp's UTC ticks
+    /// and each field after U+001F (a null field is empty). Built in pooled buffers: every MeterValues computes it twice
+    /// (the duplicate check and the transaction's fold).
+    /// </remarks>
     public static string Fingerprint(int connectorId, IReadOnlyList<MeterSample> samples)
     {
-        var text = new System.Text.StringBuilder().Append(connectorId.ToString(CultureInfo.InvariantCulture));
+        var length = 11;
         foreach (var s in samples)
         {
-            text.Append('\u001e').Append(s.Timestamp.UtcTicks.ToString(CultureInfo.InvariantCulture))
-                .Append('\u001f').Append(s.Value).Append('\u001f').Append(s.Measurand).Append('\u001f').Append(s.Phase)
-                .Append('\u001f').Append(s.Unit).Append('\u001f').Append(s.Context).Append('\u001f').Append(s.Format)
-                .Append('\u001f').Append(s.Location);
+            length += 1 + 20 + 7 + (s.Value?.Length ?? 0) + (s.Measurand?.Length ?? 0) + (s.Phase?.Length ?? 0) + (s.Unit?.Length ?? 0) +
+                (s.Context?.Length ?? 0) + (s.Format?.Length ?? 0) + (s.Location?.Length ?? 0);
         }
 
-        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
-        return Convert.ToHexStringLower(hash.AsSpan(0, 16));
+        var chars = ArrayPool<char>.Shared.Rent(length);
+        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(length));
+        try
+        {
+            var text = chars.AsSpan();
+            connectorId.TryFormat(text, out var n, default, CultureInfo.InvariantCulture);
+            foreach (var s in samples)
+            {
+                text[n++] = '\u001e';
+                s.Timestamp.UtcTicks.TryFormat(text[n..], out var ticks, default, CultureInfo.InvariantCulture);
+                n += ticks;
+                Field(text, ref n, s.Value);
+                Field(text, ref n, s.Measurand);
+                Field(text, ref n, s.Phase);
+                Field(text, ref n, s.Unit);
+                Field(text, ref n, s.Context);
+                Field(text, ref n, s.Format);
+                Field(text, ref n, s.Location);
+            }
+
+            var utf8 = Encoding.UTF8.GetBytes(text[..n], bytes);
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(bytes.AsSpan(0, utf8), hash);
+            return Convert.ToHexStringLower(hash[..16]);
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+
+        static void Field(Span<char> text, ref int n, string? value)
+        {
+            text[n++] = '\u001f';
+            value.AsSpan().CopyTo(text[n..]);
+            n += value?.Length ?? 0;
+        }
     }
 
     public static EnergyReading? LatestEnergyRegister(IEnumerable<MeterSample> samples)
