@@ -70,6 +70,8 @@ public static class Program
 
         var dataSource = dataSourceBuilder.Build();
         services.AddSingleton(dataSource);
+        var storeConnectionString = dataSourceBuilder.ConnectionStringBuilder.ConnectionString;
+        services.AddSingleton(_ => new LedgerConnections(storeConnectionString));
         // TryAdd: a test host may have registered a FakeTimeProvider first (STYLE.md: time in tests is set, never waited for).
         services.TryAddSingleton(TimeProvider.System);
 

@@ -144,7 +144,7 @@ internal sealed class GroupAppendBatch
 
                 _eventStreams.Add(stream + 1);
                 _eventOffsets.Add(first + i + 1);
-                _eventIds.Add(Guid.CreateVersion7());
+                _eventIds.Add(EventIds.NewVersion7());
                 _eventTypes.Add(typeName);
                 _dotnetTypes.Add(dotnetType);
                 _bodies.Add(body);

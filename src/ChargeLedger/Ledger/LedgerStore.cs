@@ -9,7 +9,6 @@ using System.Collections.Concurrent;
 using Marten;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace ChargeLedger.Ledger;
 
@@ -17,7 +16,7 @@ namespace ChargeLedger.Ledger;
 /// Reads the write-side state decisions need, straight from the event streams (never from read models); a charge point
 /// resumes from its ChargePointSnapshot, itself a fold of its own stream.
 /// </summary>
-public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSource, TimeProvider time, IOptions<LedgerWriterOptions> options,
+public sealed class LedgerStore(IDocumentStore store, LedgerConnections connections, TimeProvider time, IOptions<LedgerWriterOptions> options,
     ILogger<LedgerStore> logger) : IDisposable
 {
     public const string TransactionIdSequence = "ocpp_transaction_id";
@@ -42,7 +41,7 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
     internal async Task<ChargePointLoad> FoldChargePointAsync(string chargePointId, CancellationToken cancellationToken)
     {
         var streamKey = StreamKeys.ChargePoint(chargePointId);
-        await using var session = store.QuerySession();
+        await using var session = await connections.QuerySessionAsync(store, cancellationToken);
         var first = session.CreateBatchQuery();
         // In this order: a snapshot is only written after its events committed, so a stream version read after (or with)
         // the snapshot is never below it, unless the stream really was rewritten (then Usable refuses the snapshot).
@@ -94,7 +93,7 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
     {
         try
         {
-            await using var session = store.LightweightSession();
+            await using var session = await connections.LightweightSessionAsync(store, cancellationToken);
             session.TryUpdateRevision(ChargePointSnapshot.Of(chargePoint), chargePoint.Version);
             await session.SaveChangesAsync(cancellationToken);
         }
@@ -106,7 +105,7 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
 
     public async Task<TransactionEntry?> LoadTransactionAsync(string transactionId, CancellationToken cancellationToken)
     {
-        await using var session = store.QuerySession();
+        await using var session = await connections.QuerySessionAsync(store, cancellationToken);
         return Entry(await session.Events.FetchStreamAsync(StreamKeys.Transaction(transactionId), token: cancellationToken));
     }
 
@@ -130,7 +129,7 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
     /// </summary>
     public async Task<PricingInputs> LoadPricingInputsAsync(string transactionId, string? tariffId, CancellationToken cancellationToken)
     {
-        await using var session = store.QuerySession();
+        await using var session = await connections.QuerySessionAsync(store, cancellationToken);
         var events = await session.Events.FetchStreamAsync(StreamKeys.Transaction(transactionId), token: cancellationToken);
         var state = Fold(events, Transaction.Fold, (t, v) => t with { Version = v });
         if (state is null)
@@ -173,7 +172,7 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
         long beforeSequence, CancellationToken cancellationToken)
     {
         var events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
-        await using var command = dataSource.CreateCommand(
+        await using var command = connections.DataSource.CreateCommand(
             $"""
             select e.data ->> 'statusAt', e.data ->> 'status'
             from {events} e
@@ -206,7 +205,7 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
     public async Task<IdTag?> LoadIdTagAsync(string idTag, CancellationToken cancellationToken)
     {
         var readAt = time.GetUtcNow();
-        await using var session = store.QuerySession();
+        await using var session = await connections.QuerySessionAsync(store, cancellationToken);
         var events = await session.Events.FetchStreamAsync(StreamKeys.IdTag(idTag), token: cancellationToken);
         var tag = Fold(events, IdTag.Fold, (t, v) => t with { Version = v });
         Remember(idTag, tag, readAt);
@@ -246,21 +245,21 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
 
     public async Task<Station?> LoadStationAsync(string stationId, CancellationToken cancellationToken)
     {
-        await using var session = store.QuerySession();
+        await using var session = await connections.QuerySessionAsync(store, cancellationToken);
         var events = await session.Events.FetchStreamAsync(StreamKeys.Station(stationId), token: cancellationToken);
         return Fold(events, Station.Fold, (s, v) => s with { Version = v });
     }
 
     public async Task<Gateways.Gateway?> LoadGatewayAsync(string gatewayId, CancellationToken cancellationToken)
     {
-        await using var session = store.QuerySession();
+        await using var session = await connections.QuerySessionAsync(store, cancellationToken);
         var events = await session.Events.FetchStreamAsync(StreamKeys.Gateway(gatewayId), token: cancellationToken);
         return Fold(events, Gateways.Gateway.Fold, (g, v) => g with { Version = v });
     }
 
     public async Task<TariffHistory> LoadTariffAsync(string tariffId, CancellationToken cancellationToken)
     {
-        await using var session = store.QuerySession();
+        await using var session = await connections.QuerySessionAsync(store, cancellationToken);
         var events = await session.Events.FetchStreamAsync(StreamKeys.Tariff(tariffId), token: cancellationToken);
         return new TariffHistory(tariffId, [.. events.Select(e => e.Data).OfType<TariffPublished>()], events.Count == 0 ? 0 : events[^1].Version);
     }
@@ -270,7 +269,7 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
         CancellationToken cancellationToken)
     {
         var readAt = time.GetUtcNow();
-        await using var session = store.QuerySession();
+        await using var session = await connections.QuerySessionAsync(store, cancellationToken);
         var batch = session.CreateBatchQuery();
         var earlier = batch.Load<TransactionStartKey>(startKey);
         var events = batch.Events.FetchStream(StreamKeys.IdTag(idTag), 0, null, 0);
@@ -301,7 +300,7 @@ public sealed class LedgerStore(IDocumentStore store, NpgsqlDataSource dataSourc
                 return id;
             }
 
-            await using var command = dataSource.CreateCommand(
+            await using var command = connections.DataSource.CreateCommand(
                 $"select nextval('{store.Options.DatabaseSchemaName}.{TransactionIdSequence}') from generate_series(1, {TransactionIdBlock})");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var first = true;

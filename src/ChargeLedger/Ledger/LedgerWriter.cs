@@ -48,6 +48,7 @@ public sealed class LedgerWriter : IAsyncDisposable
     private static readonly Histogram<double> CommitMs = Meter.CreateHistogram<double>("chargeledger.ledger.commit_ms", "ms", "Group commit duration");
 
     private readonly IDocumentStore _store;
+    private readonly LedgerConnections _connections;
     private readonly ILogger<LedgerWriter> _logger;
     private readonly Channel<Pending> _queue;
     private readonly Task[] _loops;
@@ -57,9 +58,10 @@ public sealed class LedgerWriter : IAsyncDisposable
     private readonly ISerializer _serializer;
     private readonly string _schema;
 
-    public LedgerWriter(IDocumentStore store, IOptions<LedgerWriterOptions> options, ILogger<LedgerWriter> logger)
+    public LedgerWriter(IDocumentStore store, LedgerConnections connections, IOptions<LedgerWriterOptions> options, ILogger<LedgerWriter> logger)
     {
         _store = store;
+        _connections = connections;
         _logger = logger;
         _eventTypes = new EventTypeNames(store);
         _serializer = store.Options.Serializer();
@@ -167,7 +169,7 @@ public sealed class LedgerWriter : IAsyncDisposable
 
     private async Task<CommitReceipt[]> CommitAsync(IReadOnlyList<Pending> batch)
     {
-        await using var session = _store.LightweightSession();
+        await using var session = await _connections.LightweightSessionAsync(_store, CancellationToken.None);
         var append = new GroupAppendBatch();
         var receipts = new CommitReceipt[batch.Count];
         for (var i = 0; i < batch.Count; i++)

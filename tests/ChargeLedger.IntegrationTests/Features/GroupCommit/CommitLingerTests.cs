@@ -3,6 +3,7 @@ using ChargeLedger.IntegrationTests.Features.Commands;
 using ChargeLedger.IntegrationTests.Infrastructure;
 using ChargeLedger.Ledger;
 using ChargeLedger.Shared;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +22,7 @@ public sealed class CommitLingerTests(PostgresServer server, LedgerHost host)
     public async Task decisions_arriving_while_a_loop_lingers_share_its_commit()
     {
         var options = Options.Create(new LedgerWriterOptions { CommitLoops = 1, CommitLingerMilliseconds = 2_000 });
-        await using var writer = new LedgerWriter(host.Store, options, NullLogger<LedgerWriter>.Instance);
+        await using var writer = new LedgerWriter(host.Store, host.Services.GetRequiredService<LedgerConnections>(), options, NullLogger<LedgerWriter>.Instance);
         var first = await host.RegisteredChargePointAsync();
         var second = await host.RegisteredChargePointAsync();
 

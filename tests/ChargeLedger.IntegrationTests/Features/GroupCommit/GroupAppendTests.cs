@@ -131,7 +131,8 @@ public sealed class GroupAppendTests(PostgresServer server, LedgerHost host)
     }
 
     private LedgerWriter Writer(int commitLoops) =>
-        new(host.Store, Options.Create(new LedgerWriterOptions { CommitLoops = commitLoops }), NullLogger<LedgerWriter>.Instance);
+        new(host.Store, host.Services.GetRequiredService<LedgerConnections>(), Options.Create(new LedgerWriterOptions { CommitLoops = commitLoops }),
+            NullLogger<LedgerWriter>.Instance);
 
     private Task<string> DotNetTypeAsync(string streamKey) =>
         server.ScalarAsSuperuserAsync<string>(host, "select mt_dotnet_type from chargeledger.mt_events where stream_id = $1 and version = 1", streamKey);

@@ -6,7 +6,6 @@ using ChargeLedger.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace ChargeLedger.IntegrationTests.Features.Snapshots;
 
@@ -156,7 +155,7 @@ public sealed class ChargePointSnapshotTests(PostgresServer server, LedgerHost h
         var id = (await host.RegisteredChargePointAsync()).Id;
         await AppendHistoryAsync(id, Threshold + 49);
         var logger = new RecordingLogger();
-        using var store = new LedgerStore(host.Store, host.Services.GetRequiredService<NpgsqlDataSource>(), TimeProvider.System,
+        using var store = new LedgerStore(host.Store, host.Services.GetRequiredService<LedgerConnections>(), TimeProvider.System,
             Options.Create(new LedgerWriterOptions()), logger);
         // The ids are [A-Za-z0-9-] (LedgerHost.NewId), safe inside the literal; a trigger's WHEN takes no parameters.
         await server.ExecuteAsSuperuserAsync(host,
