@@ -201,13 +201,39 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
     private static readonly string StatusChangedEventName =
         LedgerRegistration.EventTypes.Single(t => t.Type == typeof(ConnectorStatusChanged)).Name;
 
-    /// <summary>Reads an idTag from its stream, always fresh, and remembers the answer for a following start.</summary>
+    /// <summary>
+    /// Reads an idTag from its stream, always fresh, and remembers the answer for a following start. A tag this node has
+    /// read before is read from where it left off: streams only grow, so the events after the remembered version, folded
+    /// onto it, give exactly the full fold; usually there are none and PostgreSQL returns no row. A tail that does not
+    /// continue the remembered version (never expected) falls back to reading the whole stream.
+    /// </summary>
     public async Task<IdTag?> LoadIdTagAsync(string idTag, CancellationToken cancellationToken)
     {
         var readAt = time.GetUtcNow();
+        var streamKey = StreamKeys.IdTag(idTag);
         await using var session = await connections.QuerySessionAsync(store, cancellationToken);
-        var events = await session.Events.FetchStreamAsync(StreamKeys.IdTag(idTag), token: cancellationToken);
-        var tag = Fold(events, IdTag.Fold, (t, v) => t with { Version = v });
+        IdTag? tag = null;
+        var folded = false;
+        if (_idTags.TryGetValue(idTag, out var remembered) && remembered.Tag is { } known)
+        {
+            var tail = await session.Events.FetchStreamAsync(streamKey, fromVersion: known.Version + 1, token: cancellationToken);
+            if (tail.Count == 0)
+            {
+                (tag, folded) = (known, true);
+            }
+            else if (tail[0].Version == known.Version + 1)
+            {
+                var state = tail.Aggregate((IdTag?)known, (t, e) => IdTag.Advance(t, e.Data));
+                (tag, folded) = (state is null ? null : state with { Version = tail[^1].Version }, true);
+            }
+        }
+
+        if (!folded)
+        {
+            var events = await session.Events.FetchStreamAsync(streamKey, token: cancellationToken);
+            tag = Fold(events, IdTag.Fold, (t, v) => t with { Version = v });
+        }
+
         Remember(idTag, tag, readAt);
         return tag;
     }
@@ -228,16 +254,12 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
     /// <summary>Forgets a remembered idTag read (this node just changed the tag).</summary>
     public void ForgetIdTag(string idTag) => _idTags.TryRemove(idTag, out _);
 
+    /// <summary>Kept whether or not reuse is on: <see cref="LoadIdTagAsync"/> reads on from a remembered version.</summary>
     private void Remember(string idTag, IdTag? tag, DateTimeOffset readAt)
     {
-        if (_idTagReuse <= TimeSpan.Zero)
-        {
-            return;
-        }
-
         if (_idTags.Count >= MaxRememberedIdTags)
         {
-            _idTags.Clear(); // bounded memory; the entries are only ever seconds old anyway
+            _idTags.Clear(); // bounded memory: a forgotten tag costs its next read the whole stream, nothing more
         }
 
         _idTags[idTag] = new RememberedIdTag(tag, readAt);
