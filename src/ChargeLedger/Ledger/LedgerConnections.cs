@@ -33,27 +33,19 @@ public sealed class LedgerConnections : IAsyncDisposable
     public NpgsqlDataSource DataSource { get; }
 
     /// <summary>A query session on a connection of this pool; disposing the session gives the connection back.</summary>
-    public async Task<IQuerySession> QuerySessionAsync(IDocumentStore store, CancellationToken cancellationToken)
-    {
-        var connection = await DataSource.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            return store.QuerySession(SessionOptions.ForConnection(connection));
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    public Task<IQuerySession> QuerySessionAsync(IDocumentStore store, CancellationToken cancellationToken) =>
+        OnConnectionAsync(store.QuerySession, cancellationToken);
 
     /// <summary>A lightweight session on a connection of this pool; SaveChanges commits its own transaction on it.</summary>
-    public async Task<IDocumentSession> LightweightSessionAsync(IDocumentStore store, CancellationToken cancellationToken)
+    public Task<IDocumentSession> LightweightSessionAsync(IDocumentStore store, CancellationToken cancellationToken) =>
+        OnConnectionAsync(store.LightweightSession, cancellationToken);
+
+    private async Task<TSession> OnConnectionAsync<TSession>(Func<SessionOptions, TSession> open, CancellationToken cancellationToken)
     {
         var connection = await DataSource.OpenConnectionAsync(cancellationToken);
         try
         {
-            return store.LightweightSession(SessionOptions.ForConnection(connection));
+            return open(SessionOptions.ForConnection(connection));
         }
         catch
         {
