@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using ChargeLedger.Ledger;
 using ChargeLedger.Shared;
@@ -38,6 +39,7 @@ public sealed record ChainBreak(string TransactionId, string Stream, long Versio
 public sealed class ChainVerifier(string streamKey, long streamVersion)
 {
     private string _previousHash = "";
+    private readonly ArrayBufferWriter<byte> _scratch = new(8192);
     private long _lastVersion;
 
     public string StreamKey { get; } = streamKey;
@@ -77,7 +79,7 @@ public sealed class ChainVerifier(string streamKey, long streamVersion)
             return Fail(version, sequence, ChainBreakReasons.PreviousHashMismatch, Show(_previousHash), Show(previousHash));
         }
 
-        var computed = HashChain.Compute(_previousHash, StreamKey, version, eventTypeName, data);
+        var computed = HashChain.Compute(_previousHash, StreamKey, version, eventTypeName, data, _scratch);
         if (computed != hash)
         {
             return Fail(version, sequence, ChainBreakReasons.HashMismatch, computed, hash);
