@@ -85,12 +85,7 @@ public static class CanonicalJson
 
     private static void WriteProperties(Utf8JsonWriter writer, JsonElement element)
     {
-        var count = 0;
-        foreach (var _ in element.EnumerateObject())
-        {
-            count++;
-        }
-
+        var count = element.GetPropertyCount();
         var properties = ArrayPool<Property>.Shared.Rent(Math.Max(count, 1));
         try
         {

@@ -212,31 +212,22 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
         var readAt = time.GetUtcNow();
         var streamKey = StreamKeys.IdTag(idTag);
         await using var session = await connections.QuerySessionAsync(store, cancellationToken);
-        IdTag? tag = null;
-        var folded = false;
-        if (_idTags.TryGetValue(idTag, out var remembered) && remembered.Tag is { } known)
-        {
-            var tail = await session.Events.FetchStreamAsync(streamKey, fromVersion: known.Version + 1, token: cancellationToken);
-            if (tail.Count == 0)
-            {
-                (tag, folded) = (known, true);
-            }
-            else if (tail[0].Version == known.Version + 1)
-            {
-                var state = tail.Aggregate((IdTag?)known, (t, e) => IdTag.Advance(t, e.Data));
-                (tag, folded) = (state is null ? null : state with { Version = tail[^1].Version }, true);
-            }
-        }
-
-        if (!folded)
-        {
-            var events = await session.Events.FetchStreamAsync(streamKey, token: cancellationToken);
-            tag = Fold(events, IdTag.Fold, (t, v) => t with { Version = v });
-        }
-
+        var tag = _idTags.TryGetValue(idTag, out var remembered) && remembered.Tag is { } known
+            ? ReadOn(known, await session.Events.FetchStreamAsync(streamKey, fromVersion: known.Version + 1, token: cancellationToken))
+            : null;
+        tag ??= Fold(await session.Events.FetchStreamAsync(streamKey, token: cancellationToken), IdTag.Fold, (t, v) => t with { Version = v });
         Remember(idTag, tag, readAt);
         return tag;
     }
+
+    /// <summary>
+    /// A known tag advanced by its stream's events after its version, or null when they do not continue that version.
+    /// (Folding onto a known tag never gives null, so null only ever means "read the whole stream".)
+    /// </summary>
+    private static IdTag? ReadOn(IdTag known, IReadOnlyList<IEvent> tail) =>
+        tail.Count == 0 ? known
+        : tail[0].Version != known.Version + 1 ? null
+        : tail.Aggregate(known, (t, e) => IdTag.Advance(t, e.Data)!) with { Version = tail[^1].Version };
 
     /// <summary>An idTag read at most IdTagReuseSeconds ago (a miss when there is none or reuse is off).</summary>
     public bool TryRecentIdTag(string idTag, out IdTag? tag)
