@@ -3,7 +3,7 @@
 # Writes one combined report, suite.md and suite.json (plus each step's own JSON and log), into --out.
 #
 #   ops/bench-suite.sh [--out DIR] [--cps 200] [--rate 0] [--duration 30] [--warmup 40]
-#                      [--connections 5000] [--connect-rate 500] [--heartbeat 30] [--hold 30] [--rounds 2]
+#                      [--connections 5000] [--connect-rate 500] [--heartbeat 30] [--hold 30] [--rounds 2] [--nodes 1]
 #                      [--gateways 10] [--tags 50] [--telemetry-rate 1000] [--telemetry-duration 30]
 #                      [--cold-start-runs 3] [--password-iterations 1000] [--skip "cold-start telemetry ..."] [--pg-statements]
 #
@@ -23,7 +23,10 @@
 #                  ratio = OCPP events/s / COPY rows/s
 #   connections    on a freshly restarted host (idle RSS measured first): --connections sockets with Basic auth at
 #                  --connect-rate, held --hold s with a Heartbeat every --heartbeat s; round 1 = first connections (each a
-#                  PBKDF2 check), round 2 = the same charge points reconnecting (checks cached: a reconnect storm)
+#                  PBKDF2 check), round 2 = the same charge points reconnecting (checks cached: a reconnect storm);
+#                  --nodes N > 1: N host processes on the one database (ChargeLedger:Cluster:Mode=HotCold, ops/cluster.md),
+#                  each sent connections/N sockets at connect-rate/N by its own client process, all at once; the report
+#                  adds them up (memory per connection = the nodes' RSS above their own idle RSS / connections held)
 #   telemetry      simulator telemetry mode through the embedded MQTT broker (QoS 1, PUBACK after commit), then the
 #                  loss check: values stored in mt_events >= values acknowledged
 #
@@ -32,10 +35,12 @@
 # and the row writes by table in that step (inserts, updates and how many were HOT, autovacuum runs).
 #
 # Scale: the defaults take about 10 minutes. Issue 6's figure for held connections is --connections 50000 (add
-# --connect-rate 1000 --hold 60); that needs an open-file limit above 50,000 for the host and the client (`ulimit -Hn`;
-# raising it needs CAP_SYS_RESOURCE or /etc/security/limits.conf) and it is checked before the run: with a lower hard limit
-# the connections step is capped to it and the report says so. Sockets beyond 20,000 are spread over source addresses
-# 127.0.0.1..127.0.0.N (the ephemeral port range allows ~28,000 per source address towards one server port).
+# --connect-rate 1000 --hold 60); on one node that needs an open-file limit above 50,000 for the host and the client
+# (`ulimit -Hn`; raising it needs CAP_SYS_RESOURCE or /etc/security/limits.conf). It is checked before the run: with a
+# lower hard limit the connections step is capped to it and the report says so. Where the limit cannot be raised,
+# --nodes 3 holds 50,000 as three nodes of ~16,700 sockets each (a node's share + 1,024 must fit the limit). Sockets
+# beyond 20,000 per client are spread over source addresses 127.0.0.1..127.0.0.N (the ephemeral port range allows ~28,000
+# per source address towards one server port).
 #
 # Password cost: each registration and each first connection per host process runs PBKDF2 at
 # ChargeLedger:Security:PasswordIterations (production 600,000 = ~0.2 s of CPU), so 50,000 charge points would take
@@ -46,10 +51,12 @@
 # Examples:
 #   ops/bench-suite.sh --out /var/tmp/bench --cps 200 --duration 30 --connections 2000      # small, ~8 min
 #   ops/bench-suite.sh --cps 1000 --rate 10000 --duration 60 --connections 50000 --connect-rate 1000 --hold 60
+#   ops/bench-suite.sh --out /var/tmp/bench50k --connections 50000 --nodes 3 --connect-rate 1000 --hold 60 \
+#                      --skip "cold-start ocpp copy-baseline telemetry"                                       # ~8 min
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-out=""; cps=200; rate=0; duration=30; warmup=40; connections=5000; connect_rate=500; heartbeat=30; hold=30; rounds=2
+out=""; cps=200; rate=0; duration=30; warmup=40; connections=5000; connect_rate=500; heartbeat=30; hold=30; rounds=2; nodes=1
 gateways=10; tags=50; telemetry_rate=1000; telemetry_duration=30; cold_start_runs=3; password_iterations=1000; skip=""; pg_statements=0
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -63,6 +70,7 @@ while [[ $# -gt 0 ]]; do
     --heartbeat) heartbeat=$2; shift 2 ;;
     --hold) hold=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
+    --nodes) nodes=$2; shift 2 ;;
     --gateways) gateways=$2; shift 2 ;;
     --tags) tags=$2; shift 2 ;;
     --telemetry-rate) telemetry_rate=$2; shift 2 ;;
@@ -79,7 +87,8 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 # A report must not pick up a step file of an earlier run in the same folder.
 rm -f "$out"/{machine.env,cold-start.tsv,suite.md,suite.json,host.log,host-errors.log} "$out"/telemetry.* "$out"/telemetry-stored.txt
-rm -f "$out"/{cold-start,provision,ocpp,copy-baseline,connections}.{json,md} "$out/pg-statements.md"
+rm -f "$out"/{cold-start,provision,ocpp,copy-baseline,connections}.{json,md} "$out"/connections-node*.{json,md} "$out/pg-statements.md"
+[[ $nodes =~ ^[1-9][0-9]?$ ]] || { echo "--nodes must be 1..99" >&2; exit 2; }
 
 log() { printf '\n==> bench-suite: %s\n' "$*" >&2; }
 skipped() { [[ " $skip " == *" $1 "* ]]; }
@@ -103,9 +112,9 @@ run_step() {
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 file_limit=$(ulimit -n)
 connections_note=""
-if [[ $file_limit != unlimited ]] && (( connections + 1024 > file_limit )); then
-  connections_note="capped from $connections to $((file_limit - 1024)) by the open-file limit ($file_limit; raise \`ulimit -Hn\` for more)"
-  connections=$((file_limit - 1024))
+if [[ $file_limit != unlimited ]] && (( (connections + nodes - 1) / nodes + 1024 > file_limit )); then
+  connections_note="capped from $connections to $(((file_limit - 1024) * nodes)) by the open-file limit ($file_limit per process; raise \`ulimit -Hn\` or --nodes for more)"
+  connections=$(((file_limit - 1024) * nodes))
   log "connections $connections_note"
 fi
 
@@ -117,6 +126,7 @@ fi
   echo "loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "open_files=$file_limit"
   echo "password_iterations=$password_iterations"
+  echo "nodes=$nodes"
 } >"$out/machine.env"
 
 log "building the simulator (Release)"
@@ -132,9 +142,15 @@ fi
 export ChargeLedger__Security__PasswordIterations=$password_iterations
 # shellcheck source=ops/lib/bench-host.sh
 source ops/lib/bench-host.sh
+pg_server_options=""
 if (( pg_statements )); then
-  export CHARGELEDGER_PG_SERVER_OPTIONS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+  pg_server_options="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
 fi
+if (( nodes > 1 )); then
+  # Each node may open up to 40 + 20 pooled connections (Program.cs, LedgerConnections); ops/postgresql.md's formula.
+  pg_server_options+=" -c max_connections=$((nodes * 60 + 40))"
+fi
+[[ -n $pg_server_options ]] && export CHARGELEDGER_PG_SERVER_OPTIONS=$pg_server_options
 bench_host_start chargeledger-suite
 unset CHARGELEDGER_PG_SERVER_OPTIONS
 # psql against the suite's cluster (its connection string is Npgsql's key=value;... form).
@@ -193,15 +209,55 @@ fi
 # ---- connections and telemetry on a fresh host process: idle memory, no OCPP-run garbage ------------------------------
 if ! skipped connections || ! skipped telemetry; then
   log "restarting the host (a fresh, idle process)"
+  (( nodes > 1 )) && ! skipped connections && export ChargeLedger__Cluster__Mode=HotCold
   bench_host_restart
   sleep 5 # let start-up work (daemon catch-up, first GCs) settle before the idle RSS is read
 fi
 
-if ! skipped connections; then
-  run_step connections $((rounds * (connections / ${connect_rate%.*} + hold + 90) + 60)) "${simulator[@]}" bench --scenario connections \
+connections_step_seconds=$((rounds * (connections / ${connect_rate%.*} + hold + 90) + 60))
+if ! skipped connections && (( nodes == 1 )); then
+  run_step connections $connections_step_seconds "${simulator[@]}" bench --scenario connections \
     --url "$base" --api-key "$admin_key" --password "$password" --connections "$connections" --connect-rate "$connect_rate" \
     --heartbeat "$heartbeat" --duration "$hold" --rounds "$rounds" --connect-concurrency 256 --server-pid "$host_pid" --no-lag \
     --json "$out/connections.json"
+elif ! skipped connections; then
+  # Node 1 is the restarted host; nodes 2..N join it on the same database. Each gets its own client process, its own
+  # range of charge points and its share of the rate; all clients run at once.
+  node_bases=("$base"); node_pids=("$host_pid")
+  primary=("$base" "$host_pid" "$http_port" "$mqtt_port")
+  for ((n = 2; n <= nodes; n++)); do
+    bench_host_launch
+    node_bases+=("$base"); node_pids+=("$host_pid"); extra_pids+=("$host_pid")
+  done
+  base=${primary[0]}; host_pid=${primary[1]}; http_port=${primary[2]}; mqtt_port=${primary[3]}
+  sleep 5
+  per_node=$(( (connections + nodes - 1) / nodes ))
+  node_rate=$(python3 -c "print(round($connect_rate / $nodes, 3))")
+  run_step connections $connections_step_seconds bash -c '
+    out=$1; nodes=$2; per_node=$3; total=$4; bases=($5); server_pids=($6); shift 6
+    pids=()
+    for ((n = 1; n <= nodes; n++)); do
+      first=$(( (n - 1) * per_node + 1 )); count=$(( n < nodes ? per_node : total - (nodes - 1) * per_node ))
+      base=${bases[n - 1]}; pid=${server_pids[n - 1]}
+      "$@" --url "$base" --server-pid "$pid" --first "$first" --connections "$count" --json "$out/connections-node$n.json" \
+        >"$out/connections-node$n.md" 2>"$out/connections-node$n.log" &
+      pids+=($!)
+    done
+    failed=0
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    exit $failed' _ "$out" "$nodes" "$per_node" "$connections" "${node_bases[*]}" "${node_pids[*]}" \
+    "${simulator[@]}" bench --scenario connections \
+    --api-key "$admin_key" --password "$password" --connect-rate "$node_rate" --heartbeat "$heartbeat" --duration "$hold" \
+    --rounds "$rounds" --connect-concurrency $(( 256 / nodes + 1 )) --no-lag
+  python3 ops/lib/combine-connections.py "$out" "$nodes" >"$out/connections.md" || true
+  for pid in "${node_pids[@]:1}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  extra_pids=()
+  if ! skipped telemetry; then
+    log "restarting the host alone (Solo) for telemetry"
+    unset ChargeLedger__Cluster__Mode
+    bench_host_restart
+    sleep 5
+  fi
 fi
 
 if ! skipped telemetry; then
@@ -289,7 +345,7 @@ if conns and conns["rounds"]:
     per, lo, hi = (r1.get(k) for k in ("bytesPerConnection", "bytesPerConnectionMin", "bytesPerConnectionMax"))
     kib = lambda b: fmt(b / 1024 if b is not None else None, '.1f')
     rows.append(("concurrent authenticated connections held (heartbeats)", "≥ 50,000, ≤ 32 KiB each above idle",
-                 f"{r1['connected'] - r1['dropped']:,} held, {kib(per)} KiB each (median of the hold's RSS samples; {kib(lo)}–{kib(hi)}), {r1['dropped']} dropped" + (f" ({connections_note})" if connections_note else "")))
+                 f"{r1['connected'] - r1['dropped']:,} held" + (f" over {conns['nodes']} nodes (host processes on one database)" if conns.get("nodes", 1) > 1 else "") + f", {kib(per)} KiB each (median of the hold's RSS samples; {kib(lo)}–{kib(hi)}), {r1['dropped']} dropped" + (f" ({connections_note})" if connections_note else "")))
     rates = "; ".join(f"round {r['round']} {fmt(r['connectsPerSecond'])}/s (handshake p99 {r['handshakeMs']['p99']} ms)" for r in conns["rounds"])
     rows.append(("connection rate with Basic auth", "≥ 1,000/s", f"{rates} at target {fmt(conns['targetConnectRate'])}/s; PBKDF2 {machine.get('password_iterations')} iterations in round 1" + (", cached in round 2" if len(conns["rounds"]) > 1 else "")))
 if telemetry:

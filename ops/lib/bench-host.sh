@@ -4,7 +4,8 @@
 #   bench_host_start <work-dir prefix>   sets: work, pg_port, connection, http_port, mqtt_port, base, admin_key, password,
 #                                        host_pid, host_dll
 #   bench_host_restart                   a new host process on the same cluster (new ports: base, http_port, mqtt_port)
-#   bench_host_cleanup                   stops the host (and the pid in extra_pid if set) and the cluster, removes $work
+#   bench_host_cleanup                   stops the host (and the pids in extra_pid and extra_pids if set) and the cluster,
+#                                        removes $work
 # Extra host settings pass through the environment (e.g. ChargeLedger__Security__PasswordIterations, as ops/bench-suite.sh);
 # BENCH_PG_OPTIONS adds PostgreSQL settings to the host's sessions (e.g. "-c synchronous_commit=off", ops/postgresql.md).
 # The caller defines log() and runs from the repository root.
@@ -13,6 +14,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 bench_host_cleanup() {
   [[ -n ${extra_pid:-} ]] && kill "$extra_pid" 2>/dev/null || true
+  for pid in ${extra_pids[@]+"${extra_pids[@]}"}; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
   [[ -n ${host_pid:-} ]] && kill "$host_pid" 2>/dev/null && wait "$host_pid" 2>/dev/null || true
   [[ -n ${work:-} ]] && CHARGELEDGER_DATA=$work/pg CHARGELEDGER_PG_PORT=$pg_port ops/local-postgres.sh stop >/dev/null 2>&1 || true
   [[ -n ${work:-} ]] && rm -rf "$work"
