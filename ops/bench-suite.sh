@@ -6,6 +6,7 @@
 #                      [--connections 5000] [--connect-rate 500] [--heartbeat 30] [--hold 30] [--rounds 2] [--nodes 1]
 #                      [--gateways 10] [--tags 50] [--telemetry-rate 1000] [--telemetry-duration 30]
 #                      [--cold-start-runs 3] [--password-iterations 1000] [--skip "cold-start telemetry ..."] [--pg-statements]
+#                      [--copy-shapes N]
 #
 # Steps (each bounded by `timeout`; a failed step is reported and the suite goes on):
 #   cold-start     ops/cold-start.sh --cold-start-runs: launch of the Release host to /health/ready and to the first
@@ -19,8 +20,12 @@
 #                  latency per action, errors by kind, host/PostgreSQL/client CPU, host RSS, projection lag (sampled
 #                  4x/s), and the events the run appended (mt_events seq ids at both ends of the window)
 #   copy-baseline  the physical limit: exactly those events (same rows) written again with Npgsql binary COPY into a
-#                  scratch table with mt_events' columns and indexes, 1,000 rows per durable commit, 2 writers;
-#                  ratio = OCPP events/s / COPY rows/s
+#                  scratch table with mt_events' columns and indexes, 1,000 rows per durable commit, 2 writers, with the
+#                  host stopped (PostgreSQL alone; the later steps start a fresh one);
+#                  ratio = OCPP events/s / COPY rows/s; --copy-shapes N then writes the same rows N per commit by COPY,
+#                  by the append's INSERT ... SELECT FROM unnest, and by that with mt_events' foreign key, reporting
+#                  PostgreSQL's CPU per row for each (N = the run's events per group commit, e.g. from --pg-statements:
+#                  mt_events rows / cl_append_events calls; five passes each, taking turns; adds about three minutes)
 #   connections    on a freshly restarted host (idle RSS measured first): --connections sockets with Basic auth at
 #                  --connect-rate, held --hold s with a Heartbeat every --heartbeat s; round 1 = first connections (each a
 #                  PBKDF2 check), round 2 = the same charge points reconnecting (checks cached: a reconnect storm);
@@ -57,7 +62,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=""; cps=200; rate=0; duration=30; warmup=40; connections=5000; connect_rate=500; heartbeat=30; hold=30; rounds=2; nodes=1
-gateways=10; tags=50; telemetry_rate=1000; telemetry_duration=30; cold_start_runs=3; password_iterations=1000; skip=""; pg_statements=0
+gateways=10; tags=50; telemetry_rate=1000; telemetry_duration=30; cold_start_runs=3; password_iterations=1000; skip=""; pg_statements=0; copy_shapes=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --out) out=$2; shift 2 ;;
@@ -79,6 +84,7 @@ while [[ $# -gt 0 ]]; do
     --password-iterations) password_iterations=$2; shift 2 ;;
     --skip) skip=$2; shift 2 ;;
     --pg-statements) pg_statements=1; shift ;;
+    --copy-shapes) copy_shapes=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -201,8 +207,13 @@ fi
 if ! skipped copy-baseline && [[ -s $out/ocpp.json ]]; then
   read -r from_seq to_seq < <(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["ocpp"].get("store") or {}; print(s.get("fromSequence", 0), s.get("toSequence", 0))' "$out/ocpp.json")
   if (( to_seq > from_seq )); then
+    # PostgreSQL alone: the host would otherwise still be finishing the OCPP run's projections and polling beside it.
+    log "stopping the host for the COPY baseline"
+    kill "$host_pid" 2>/dev/null && wait "$host_pid" 2>/dev/null || true
+    shape_args=()
+    (( copy_shapes > 0 )) && shape_args=(--shapes "$copy_shapes" --passes 5)
     run_step copy-baseline 600 "${simulator[@]}" bench --scenario copy-baseline --pg "$connection" --pg-pid "$(pg_pid)" \
-      --from-seq "$from_seq" --to-seq "$to_seq" --batch-size 1000 --parallel 2 --json "$out/copy-baseline.json"
+      --from-seq "$from_seq" --to-seq "$to_seq" --batch-size 1000 --parallel 2 --json "$out/copy-baseline.json" "${shape_args[@]}"
   fi
 fi
 

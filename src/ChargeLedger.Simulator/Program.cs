@@ -75,6 +75,9 @@ const string Usage = """
       --batch-size N         rows per COPY (one durable commit each)                         [1000]
       --parallel N           COPY writers (provision: registrations in flight)                [2]
       --passes N             COPY passes over the same rows (each into the emptied table); the median counts [3]
+      --shapes N             then the same rows again in the group commit's shapes, N rows per commit: COPY,
+                             INSERT ... SELECT FROM unnest (the append's statement), and that with the foreign key
+                             to a streams table; PostgreSQL CPU per row for each (needs --pg-pid)          [off]
      provision: station, idTag and charge points P0001..PN over the HTTP API (needs --api-key, --password)
     """;
 

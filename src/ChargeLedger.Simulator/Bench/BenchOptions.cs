@@ -82,6 +82,9 @@ public sealed record BenchOptions
     /// <summary>copy-baseline: passes over the same rows; the median is reported.</summary>
     public int Passes { get; init; } = 3;
 
+    /// <summary>copy-baseline: also write the rows in the group commit's shapes, this many per commit (0 = not).</summary>
+    public int ShapeBatch { get; init; }
+
     /// <summary>Sample GET /api/admin/projections during the measured window (needs --api-key).</summary>
     public bool Lag { get; init; } = true;
 
@@ -131,6 +134,7 @@ public static class BenchArguments
         .Value("--parallel", (o, v) => OptionValue.Int(v, 1, 256) is { } parallel ? o with { Parallel = parallel } : null)
         .Value("--max-rows", (o, v) => OptionValue.Int(v, 1, int.MaxValue) is { } maxRows ? o with { MaxRows = maxRows } : null)
         .Value("--passes", (o, v) => OptionValue.Int(v, 1, 20) is { } passes ? o with { Passes = passes } : null)
+        .Value("--shapes", (o, v) => OptionValue.Int(v, 1, 100_000) is { } batch ? o with { ShapeBatch = batch } : null)
         .Value("--json", (o, v) => v.Length > 0 ? o with { JsonFile = v } : null)
         .Value("--label", (o, v) => v.Length > 0 ? o with { Label = v } : null);
 

@@ -87,7 +87,13 @@ public sealed record CopyReport(
     double RowsPerSecond,
     string Table,
     CpuUsage Cpu,
-    List<double> PassRowsPerSecond);
+    List<double> PassRowsPerSecond,
+    double? PostgresMicrosPerRow,
+    List<AppendShape>? Shapes);
+
+/// <summary>The same rows written another way (copy-baseline --shapes): median of the passes.</summary>
+public sealed record AppendShape(string Name, int BatchSize, bool ForeignKey, double RowsPerSecond, double? PostgresMicrosPerRow,
+    double? ClientMicrosPerRow, CpuUsage Cpu, List<double> PassRowsPerSecond);
 
 public sealed record ProvisionReport(int Requested, int Created, int Existing, int Failed, double Seconds, double PerSecond,
     Dictionary<string, long> ErrorsByKind);
@@ -153,6 +159,19 @@ public sealed record BenchReport(
         if (Copy is { } copy)
         {
             md.AppendLine(inv, $"**COPY baseline**: {copy.Rows:#,0} rows (mt_events seq {copy.FromSequence + 1}..{copy.ToSequence}, {copy.DataBytes / 1024.0 / 1024.0:0.0} MiB of jsonb) into {copy.Table} by binary COPY, {copy.BatchSize:#,0} rows per durable commit, {copy.Parallel} writer(s): {copy.CopySeconds:0.00} s = **{copy.RowsPerSecond:#,0} rows/s** (median of {copy.PassRowsPerSecond.Count} passes: {string.Join(", ", copy.PassRowsPerSecond.Select(r => r.ToString("#,0", inv)))}); PostgreSQL CPU {Pct(copy.Cpu.PostgresPercentOfOneCore)}, client {Pct(copy.Cpu.ClientPercentOfOneCore)}, machine {copy.Cpu.MachineBusyPercent:0} % busy.");
+            if (copy.Shapes is { Count: > 0 } shapes)
+            {
+                md.AppendLine();
+                md.AppendLine("The same rows in the group commit's shapes (each into the emptied table; median of the passes; PostgreSQL's CPU over the rows written):");
+                md.AppendLine();
+                md.AppendLine("| shape | rows per commit | foreign key to streams | rows/s | PostgreSQL µs per row | client µs per row |");
+                md.AppendLine("|---|---|---|---|---|---|");
+                md.AppendLine(inv, $"| binary COPY (the baseline above) | {copy.BatchSize:#,0} | no | {copy.RowsPerSecond:#,0} | {copy.PostgresMicrosPerRow?.ToString("0.0", inv) ?? "?"} | – |");
+                foreach (var shape in shapes)
+                {
+                    md.AppendLine(inv, $"| {shape.Name} | {shape.BatchSize:#,0} | {(shape.ForeignKey ? "yes" : "no")} | {shape.RowsPerSecond:#,0} | {shape.PostgresMicrosPerRow?.ToString("0.0", inv) ?? "?"} | {shape.ClientMicrosPerRow?.ToString("0.0", inv) ?? "?"} |");
+                }
+            }
         }
 
         if (Provision is { } p)

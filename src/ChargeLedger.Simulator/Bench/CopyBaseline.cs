@@ -12,6 +12,9 @@ namespace ChargeLedger.Simulator.Bench;
 /// its own transaction committed with the server's durable defaults. The rows are read into memory first, so rows/s
 /// is the write alone; the median of --passes (each into the emptied table) is reported. The scratch table is dropped
 /// afterwards.
+/// With --shapes N the same rows are then written N per commit the ways the group commit could: binary COPY, the
+/// append's INSERT … SELECT FROM unnest, and that with mt_events' foreign key to a streams table, each with PostgreSQL's
+/// CPU per row: what separates the baseline from the append, measured on the run's own events.
 /// </summary>
 public sealed class CopyBaseline(BenchOptions options, BenchMonitor monitor, Action<string> log)
 {
@@ -55,40 +58,41 @@ public sealed class CopyBaseline(BenchOptions options, BenchMonitor monitor, Act
         var writers = new NpgsqlConnection[options.Parallel];
         try
         {
-            var batches = (rows.Count + options.BatchSize - 1) / options.BatchSize;
             for (var w = 0; w < writers.Length; w++)
             {
                 writers[w] = new NpgsqlConnection(options.Postgres);
                 await writers[w].OpenAsync(ct);
             }
 
-            // A pass of a second or two on shared cores is noisy: the median of --passes, each into an emptied table.
-            var passes = new List<(double Seconds, CpuUsage Cpu)>();
-            for (var pass = 1; pass <= options.Passes; pass++)
+            // The variants take turns pass by pass, so whatever else the machine does during the step (the host's daemon
+            // finishing the OCPP run's events, a checkpoint) falls on all of them alike.
+            var variants = new List<Variant> { new("COPY", table, options.BatchSize, ForeignKey: false, Copy) };
+            if (options.ShapeBatch > 0)
             {
-                if (pass > 1)
-                {
-                    await ExecuteAsync(connection, $"truncate {table}", ct);
-                }
-
-                var next = -1;
-                var from = monitor.Mark();
-                await Task.WhenAll(writers.Select(writer => Task.Run(() =>
-                {
-                    for (var b = Interlocked.Increment(ref next); b < batches; b = Interlocked.Increment(ref next))
-                    {
-                        Copy(writer, table, rows, b * options.BatchSize, Math.Min(rows.Count, (b + 1) * options.BatchSize));
-                    }
-                }, ct)));
-                var to = monitor.Mark();
-                passes.Add((Stopwatch.GetElapsedTime(from.At, to.At).TotalSeconds, monitor.Usage(from, to)));
-                log($"pass {pass}: {rows.Count / passes[^1].Seconds:0} rows/s");
+                // The append's table has mt_events' foreign key to mt_streams: a row lookup (FOR KEY SHARE) per event.
+                await ExecuteAsync(connection, $"drop table if exists {table}_fk; drop table if exists {table}_streams; " +
+                    $"create table {table}_streams (id varchar primary key); " +
+                    $"insert into {table}_streams select distinct stream_id from {options.Schema}.mt_events where seq_id > {options.FromSequence} and seq_id <= {rows[^1].SeqId} and stream_id is not null; " +
+                    $"create table {table}_fk (like {table} including defaults including constraints including indexes); " +
+                    $"alter table {table}_fk add foreign key (stream_id) references {table}_streams (id) on delete cascade", ct);
+                variants.Add(new("binary COPY", table, options.ShapeBatch, ForeignKey: false, Copy));
+                variants.Add(new(AppendStatement, table, options.ShapeBatch, ForeignKey: false, Insert));
+                variants.Add(new(AppendStatement, $"{table}_fk", options.ShapeBatch, ForeignKey: true, Insert));
             }
 
-            var median = passes.OrderBy(p => p.Seconds).ElementAt(passes.Count / 2);
+            var results = await RunPassesAsync(connection, writers, rows, variants, ct);
+            var baseline = results[0];
+            double? PerRow(double? percentOfOneCore, double seconds) =>
+                percentOfOneCore is { } p ? Math.Round(p / 100 * seconds * 1e6 / rows.Count, 1) : null;
+            List<AppendShape>? shapes = options.ShapeBatch > 0
+                ? [.. variants.Zip(results).Skip(1).Select(v => new AppendShape(v.First.Name, v.First.BatchSize, v.First.ForeignKey,
+                    Math.Round(rows.Count / v.Second.Seconds), PerRow(v.Second.Cpu.PostgresPercentOfOneCore, v.Second.Seconds),
+                    PerRow(v.Second.Cpu.ClientPercentOfOneCore, v.Second.Seconds), v.Second.Cpu, v.Second.Rates))]
+                : null;
+
             return new CopyReport(options.FromSequence, Math.Min(options.ToSequence, rows[^1].SeqId), rows.Count, bytes, options.BatchSize, options.Parallel,
-                Math.Round(readSeconds, 2), Math.Round(median.Seconds, 3), Math.Round(rows.Count / median.Seconds), table, median.Cpu,
-                [.. passes.Select(p => Math.Round(rows.Count / p.Seconds))]);
+                Math.Round(readSeconds, 2), Math.Round(baseline.Seconds, 3), Math.Round(rows.Count / baseline.Seconds), table, baseline.Cpu, baseline.Rates,
+                PerRow(baseline.Cpu.PostgresPercentOfOneCore, baseline.Seconds), shapes);
         }
         finally
         {
@@ -100,8 +104,82 @@ public sealed class CopyBaseline(BenchOptions options, BenchMonitor monitor, Act
                 }
             }
 
-            await ExecuteAsync(connection, $"drop table if exists {table}", CancellationToken.None);
+            await ExecuteAsync(connection, $"drop table if exists {table}; drop table if exists {table}_fk; drop table if exists {table}_streams", CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// Writes all rows --passes times per variant (each pass into its emptied table), the variants in turn within each
+    /// pass, the writers taking batches in turn; a pass of a second or two on shared cores is noisy, so the median pass
+    /// of each variant counts.
+    /// </summary>
+    private async Task<List<(double Seconds, CpuUsage Cpu, List<double> Rates)>> RunPassesAsync(NpgsqlConnection connection,
+        NpgsqlConnection[] writers, List<EventRow> rows, List<Variant> variants, CancellationToken ct)
+    {
+        var passes = variants.Select(_ => new List<(double Seconds, CpuUsage Cpu)>()).ToList();
+        for (var pass = 1; pass <= options.Passes; pass++)
+        {
+            for (var v = 0; v < variants.Count; v++)
+            {
+                var variant = variants[v];
+                await ExecuteAsync(connection, $"truncate {variant.Table}", ct);
+                var batches = (rows.Count + variant.BatchSize - 1) / variant.BatchSize;
+                var next = -1;
+                var from = monitor.Mark();
+                await Task.WhenAll(writers.Select(writer => Task.Run(() =>
+                {
+                    for (var b = Interlocked.Increment(ref next); b < batches; b = Interlocked.Increment(ref next))
+                    {
+                        variant.Write(writer, variant.Table, rows, b * variant.BatchSize, Math.Min(rows.Count, (b + 1) * variant.BatchSize));
+                    }
+                }, ct)));
+                var to = monitor.Mark();
+                passes[v].Add((Stopwatch.GetElapsedTime(from.At, to.At).TotalSeconds, monitor.Usage(from, to)));
+                log($"{variant.Name}, {variant.BatchSize} rows per commit{(variant.ForeignKey ? ", foreign key" : "")}, pass {pass}: {rows.Count / passes[v][^1].Seconds:0} rows/s");
+            }
+        }
+
+        return [.. passes.Select(p =>
+        {
+            var median = p.OrderBy(x => x.Seconds).ElementAt(p.Count / 2);
+            return (median.Seconds, median.Cpu, p.Select(x => Math.Round(rows.Count / x.Seconds)).ToList());
+        })];
+    }
+
+    private const string AppendStatement = "INSERT … SELECT FROM unnest (the append's statement)";
+
+    private sealed record Variant(string Name, string Table, int BatchSize, bool ForeignKey, Action<NpgsqlConnection, string, List<EventRow>, int, int> Write);
+
+    /// <summary>
+    /// The rows as the group commit's append writes events (migrations/0008_group_append.sql): one INSERT … SELECT FROM
+    /// unnest of one array per column, in one statement and so one durable commit.
+    /// </summary>
+    private static void Insert(NpgsqlConnection connection, string table, List<EventRow> rows, int from, int to)
+    {
+        var batch = rows.GetRange(from, to - from);
+        using var command = new NpgsqlCommand(
+            $"INSERT INTO {table} ({Columns}) SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", connection)
+        {
+            Parameters =
+            {
+                Array(batch.Select(r => r.SeqId), NpgsqlDbType.Bigint),
+                Array(batch.Select(r => r.Id), NpgsqlDbType.Uuid),
+                Array(batch.Select(r => r.StreamId), NpgsqlDbType.Varchar),
+                Array(batch.Select(r => r.Version), NpgsqlDbType.Bigint),
+                Array(batch.Select(r => r.Data), NpgsqlDbType.Jsonb),
+                Array(batch.Select(r => r.Type), NpgsqlDbType.Varchar),
+                Array(batch.Select(r => r.Timestamp), NpgsqlDbType.TimestampTz),
+                Array(batch.Select(r => r.TenantId), NpgsqlDbType.Varchar),
+                Array(batch.Select(r => r.DotnetType), NpgsqlDbType.Varchar),
+                Array(batch.Select(r => r.CorrelationId), NpgsqlDbType.Varchar),
+                Array(batch.Select(r => r.CausationId), NpgsqlDbType.Varchar),
+                Array(batch.Select(r => r.Headers), NpgsqlDbType.Jsonb),
+                Array(batch.Select(r => r.IsArchived), NpgsqlDbType.Boolean),
+            },
+        };
+        command.ExecuteNonQuery();
+
+        static NpgsqlParameter Array<T>(IEnumerable<T> values, NpgsqlDbType type) => new() { Value = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | type };
     }
 
     /// <summary>One COPY statement outside an explicit transaction: PostgreSQL commits it as one transaction (durable).</summary>

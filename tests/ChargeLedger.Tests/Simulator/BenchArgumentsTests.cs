@@ -27,6 +27,21 @@ public class BenchArgumentsTests
     }
 
     [Fact]
+    public void parses_a_copy_baseline_with_the_append_shapes()
+    {
+        BenchArguments.TryParse(
+            ["bench", "--scenario", "copy-baseline", "--pg", "Host=127.0.0.1", "--from-seq", "10", "--to-seq", "20", "--shapes", "36", "--passes", "5"],
+            out var options, out var error).ShouldBeTrue(error);
+
+        options.Scenario.ShouldBe(BenchScenario.CopyBaseline);
+        options.ShapeBatch.ShouldBe(36);
+        options.Passes.ShouldBe(5);
+        options.BatchSize.ShouldBe(1000);
+        BenchArguments.TryParse(["bench", "--scenario", "copy-baseline", "--pg", "Host=127.0.0.1"], out var plain, out _).ShouldBeTrue();
+        plain.ShapeBatch.ShouldBe(0);
+    }
+
+    [Fact]
     public void lag_sampling_is_off_without_an_api_key()
     {
         BenchArguments.TryParse(["bench", "--password", "pw", "--api-key", ""], out var options, out _).ShouldBeTrue();
@@ -51,6 +66,7 @@ public class BenchArgumentsTests
     [InlineData("--idtag", "tag with spaces")]
     [InlineData("--duration", "0")]
     [InlineData("--url", "ftp://host")]
+    [InlineData("--shapes", "0")]
     public void refuses_an_invalid_value(string option, string value)
     {
         BenchArguments.TryParse(["bench", "--password", "pw", option, value], out _, out var error).ShouldBeFalse();
