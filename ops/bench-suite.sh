@@ -218,11 +218,37 @@ if ! skipped copy-baseline && [[ -s $out/ocpp.json ]]; then
 fi
 
 # ---- connections and telemetry on a fresh host process: idle memory, no OCPP-run garbage ------------------------------
+# The restarted host first applies whatever the OCPP run left to its projections and subscriptions (pricing every
+# stopped transaction above all: thousands of stream reads and appends). Measured beside the connections, that work
+# moved their memory and CPU figures from run to run, so the steps below wait until every projection and subscription
+# stands at the last event for three polls in a row (at most 10 minutes).
+wait_for_quiet_store() {
+  local deadline=$((SECONDS + 600)) state="" last="" stable=0 started=$SECONDS top low
+  while (( SECONDS < deadline )); do
+    state=$(suite_psql -tA -F ' ' -c "select (select coalesce(max(seq_id), 0) from chargeledger.mt_events),
+      (select coalesce(min(last_seq_id), 0) from chargeledger.mt_event_progression where name not like 'HighWater%')")
+    read -r top low <<<"$state"
+    if (( low >= top )) && [[ $state == "$last" ]]; then
+      stable=$((stable + 1))
+      if (( stable >= 3 )); then
+        log "projections and subscriptions at the last event ($top) after $((SECONDS - started)) s"
+        return 0
+      fi
+    else
+      stable=0
+    fi
+    last=$state
+    sleep 1
+  done
+  log "projections and subscriptions still behind after 600 s (last event, slowest: $state); measuring anyway"
+}
+
 if ! skipped connections || ! skipped telemetry; then
   log "restarting the host (a fresh, idle process)"
   (( nodes > 1 )) && ! skipped connections && export ChargeLedger__Cluster__Mode=HotCold
   bench_host_restart
-  sleep 5 # let start-up work (daemon catch-up, first GCs) settle before the idle RSS is read
+  wait_for_quiet_store
+  sleep 5 # let start-up work (first GCs) settle before the idle RSS is read
 fi
 
 connections_step_seconds=$((rounds * (connections / ${connect_rate%.*} + hold + 90) + 60))
