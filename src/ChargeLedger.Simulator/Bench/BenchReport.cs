@@ -40,7 +40,14 @@ public sealed record OcppReport(
     StoreWindow? Store,
     CpuUsage Cpu,
     MemoryUsage Memory,
-    LagReport? ProjectionLag);
+    LagReport? ProjectionLag,
+    List<ProgressionBacklog>? BacklogAtEnd);
+
+/// <summary>
+/// One mt_event_progression row (a projection, projection group or subscription such as TransactionPricing) at the end
+/// of the measured window: how many events it stood behind the last one, and the age of the oldest it had not reached.
+/// </summary>
+public sealed record ProgressionBacklog(string Name, long BehindEvents, double? OldestSeconds);
 
 public sealed record ConnectionsRound(
     int Round,
@@ -136,6 +143,15 @@ public sealed record BenchReport(
                 var perProjection = string.Join("; ", pl.Projections.Select(p => string.Create(inv, $"{p.Key} {p.Value.P99:0.###}")));
                 var sampling = pl.FirstError is { } e ? $" (sampling error: {e})" : "";
                 md.AppendLine(inv, $"Projection lag ({pl.Samples} samples, s): over all projections p50 {pl.Overall.P50:0.###} / p99 {pl.Overall.P99:0.###} / max {pl.Overall.Max:0.###}; p99 by projection: {perProjection}{sampling}");
+            }
+
+            if (o.BacklogAtEnd is { Count: > 0 } backlog)
+            {
+                var rows = string.Join("; ", backlog.Select(b => b.BehindEvents == 0
+                    ? $"{b.Name} 0"
+                    : string.Create(inv, $"{b.Name} {b.BehindEvents:#,0} (oldest {b.OldestSeconds?.ToString("0.0", inv) ?? "?"} s)")));
+                md.AppendLine();
+                md.AppendLine(inv, $"Behind the last event at the end of the window (mt_event_progression: projections, groups and subscriptions, events): {rows}");
             }
 
             if (o.ErrorsByKind.Count > 0)

@@ -87,6 +87,7 @@ public sealed class OcppBench(BenchOptions options, BenchMonitor monitor, Action
         var to = monitor.Mark();
         Volatile.Write(ref _windowEnd, to.At);
         var toSequence = await SequenceAsync(pg, ct);
+        var backlog = await BacklogAsync(pg, ct);
         _stopping = true;
 
         var window = Stopwatch.GetElapsedTime(from.At, to.At).TotalSeconds;
@@ -122,7 +123,7 @@ public sealed class OcppBench(BenchOptions options, BenchMonitor monitor, Action
         return new OcppReport(options.ChargePoints, connected, options.Rate, options.Warmup.TotalSeconds, Math.Round(window, 3), options.MeterValues,
             Interlocked.Read(ref _repliesInWindow), Math.Round(Interlocked.Read(ref _repliesInWindow) / window, 1), Interlocked.Read(ref _sessions),
             _errors.Total, _errors.Snapshot(), latency, _schedule is null ? null : _scheduleLag.Summary(), _connect.Summary(),
-            connections.Sum(c => c?.ServerCalls ?? 0), store, monitor.Usage(from, to), monitor.Memory(from, to), monitor.Lag(from, to));
+            connections.Sum(c => c?.ServerCalls ?? 0), store, monitor.Usage(from, to), monitor.Memory(from, to), monitor.Lag(from, to), backlog);
     }
 
     private async Task<BenchConnection?> ConnectAsync(LoopbackInvoker invoker, string id, CancellationToken ct)
@@ -299,6 +300,34 @@ public sealed class OcppBench(BenchOptions options, BenchMonitor monitor, Action
 
         await using var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {options.Schema}.mt_events", connection);
         return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>
+    /// Every progression row but Marten's high-water bookkeeping: how far behind the last event it stands. The lag
+    /// sampling above only sees projections; this also shows the subscriptions (pricing above all) under the load.
+    /// </summary>
+    private async Task<List<ProgressionBacklog>?> BacklogAsync(NpgsqlConnection? connection, CancellationToken ct)
+    {
+        if (connection is null)
+        {
+            return null;
+        }
+
+        await using var command = new NpgsqlCommand(
+            $"""
+            select p.name, greatest(0, t.top - p.last_seq_id),
+                   extract(epoch from now() - (select e.timestamp from {options.Schema}.mt_events e where e.seq_id > p.last_seq_id order by e.seq_id limit 1))::float8
+            from {options.Schema}.mt_event_progression p, (select coalesce(max(seq_id), 0) as top from {options.Schema}.mt_events) t
+            where p.name not like 'HighWater%' order by p.name
+            """, connection);
+        var rows = new List<ProgressionBacklog>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(new ProgressionBacklog(reader.GetString(0), reader.GetInt64(1), await reader.IsDBNullAsync(2, ct) ? null : Math.Round(reader.GetDouble(2), 1)));
+        }
+
+        return rows;
     }
 
     private async Task<long> CountEventsAsync(NpgsqlConnection connection, long from, long to, CancellationToken ct)
