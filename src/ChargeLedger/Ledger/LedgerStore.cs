@@ -203,21 +203,43 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
 
     /// <summary>
     /// Reads an idTag from its stream, always fresh, and remembers the answer for a following start. A tag this node has
-    /// read before is read from where it left off: streams only grow, so the events after the remembered version, folded
-    /// onto it, give exactly the full fold; usually there are none and PostgreSQL returns no row. A tail that does not
-    /// continue the remembered version (never expected) falls back to reading the whole stream.
+    /// read before is first checked against its stream's version (usually unchanged: the remembered tag is the answer),
+    /// and otherwise read from where it left off: streams only grow, so the events after the remembered version, folded
+    /// onto it, give exactly the full fold. A tail that does not continue the remembered version (never expected) falls
+    /// back to reading the whole stream.
     /// </summary>
     public async Task<IdTag?> LoadIdTagAsync(string idTag, CancellationToken cancellationToken)
     {
         var readAt = time.GetUtcNow();
         var streamKey = StreamKeys.IdTag(idTag);
+        var known = _idTags.TryGetValue(idTag, out var remembered) ? remembered.Tag : null;
+        if (known is not null && await StreamVersionAsync(streamKey, cancellationToken) == known.Version)
+        {
+            Remember(idTag, known, readAt);
+            return known;
+        }
+
         await using var session = await connections.QuerySessionAsync(store, cancellationToken);
-        var tag = _idTags.TryGetValue(idTag, out var remembered) && remembered.Tag is { } known
-            ? ReadOn(known, await session.Events.FetchStreamAsync(streamKey, fromVersion: known.Version + 1, token: cancellationToken))
-            : null;
+        var tag = known is null
+            ? null
+            : ReadOn(known, await session.Events.FetchStreamAsync(streamKey, fromVersion: known.Version + 1, token: cancellationToken));
         tag ??= Fold(await session.Events.FetchStreamAsync(streamKey, token: cancellationToken), IdTag.Fold, (t, v) => t with { Version = v });
         Remember(idTag, tag, readAt);
         return tag;
+    }
+
+    /// <summary>
+    /// The stream's version from mt_streams: one primary-key lookup, without a Marten session. Every append moves it in
+    /// the transaction that writes the events (ours in cl_append_events, Marten's in its own append), so a version equal
+    /// to the remembered one means no event has been added since. This is the common case of an idTag read, and it
+    /// used to cost a session and an events query that returned no row (~5 % of the host's CPU under OCPP load).
+    /// </summary>
+    private async Task<long?> StreamVersionAsync(string streamKey, CancellationToken cancellationToken)
+    {
+        await using var command = connections.DataSource.CreateCommand(
+            $"select version from {store.Options.Events.DatabaseSchemaName}.mt_streams where id = $1");
+        command.Parameters.AddWithValue(streamKey);
+        return await command.ExecuteScalarAsync(cancellationToken) as long?;
     }
 
     /// <summary>
