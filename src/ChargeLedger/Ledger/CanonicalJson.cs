@@ -16,7 +16,7 @@ namespace ChargeLedger.Ledger;
 /// raw UTF-8 without a string per key, value or number: a key or string value with no escape in it is its own UTF-8 text,
 /// and a key of printable ASCII sorts by its bytes exactly as by its UTF-16 code units. Anything else (an escaped or
 /// non-ASCII key, an escaped string) takes the decoded-string path, which defines the form. Both paths give the same
-/// bytes: <c>CanonicalJsonTests</c> checks them against that definition over generated documents.
+/// bytes: <c>CanonicalJsonEquivalenceTests</c> checks them against that definition over generated documents.
 /// </remarks>
 public static class CanonicalJson
 {
