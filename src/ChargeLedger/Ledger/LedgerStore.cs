@@ -127,40 +127,104 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
     /// reports made during the session and the tariff to price it with: <paramref name="tariffId"/>, or else the one
     /// priced with before, or else the one assigned to the station at the session's start.
     /// </summary>
-    public async Task<PricingInputs> LoadPricingInputsAsync(string transactionId, string? tariffId, CancellationToken cancellationToken)
+    public async Task<PricingInputs> LoadPricingInputsAsync(string transactionId, string? tariffId, CancellationToken cancellationToken) =>
+        (await LoadPricingInputsAsync([new PricingRead(transactionId, tariffId)], cancellationToken))[0];
+
+    /// <summary>
+    /// What pricing needs for each of these transactions (in their order; <see cref="PricingInputs.None"/> for an unknown
+    /// one), in at most three round trips whatever their number, each a batch: their streams; then their stations beside
+    /// the status reports of their connectors; then their tariffs. The pricing subscription reads a page's stopped
+    /// transactions this way instead of four round trips for each.
+    /// </summary>
+    public async Task<PricingInputs[]> LoadPricingInputsAsync(IReadOnlyList<PricingRead> reads, CancellationToken cancellationToken)
     {
+        var inputs = new PricingInputs[reads.Count];
         await using var session = await connections.QuerySessionAsync(store, cancellationToken);
-        var events = await session.Events.FetchStreamAsync(StreamKeys.Transaction(transactionId), token: cancellationToken);
-        var state = Fold(events, Transaction.Fold, (t, v) => t with { Version = v });
-        if (state is null)
-        {
-            return PricingInputs.None;
-        }
+        var first = session.CreateBatchQuery();
+        var streams = reads.Select(r => first.Events.FetchStream(StreamKeys.Transaction(r.TransactionId), 0, null, 0)).ToList();
+        await first.Execute(cancellationToken);
 
-        var record = new TransactionRecord(state, events[^1].Headers?.GetValueOrDefault(HashChain.HashHeader)?.ToString() ?? "",
-            [.. MeterReadings.EnergyRegister(events.Select(e => e.Data).SelectMany(d => d switch
+        var stopped = new List<StoppedForPricing>();
+        foreach (var (i, stream) in streams.Index())
+        {
+            var events = await stream;
+            var state = Fold(events, Transaction.Fold, (t, v) => t with { Version = v });
+            if (state is null)
             {
-                MeterValuesRecorded m => m.Samples,
-                TransactionStopped s => s.TransactionData,
-                _ => [],
-            }))]);
-        if (!state.IsStopped)
-        {
-            return new PricingInputs(record, null, [], null);
+                inputs[i] = PricingInputs.None;
+                continue;
+            }
+
+            var record = new TransactionRecord(state, events[^1].Headers?.GetValueOrDefault(HashChain.HashHeader)?.ToString() ?? "",
+                [.. MeterReadings.EnergyRegister(events.Select(e => e.Data).SelectMany(d => d switch
+                {
+                    MeterValuesRecorded m => m.Samples,
+                    TransactionStopped s => s.TransactionData,
+                    _ => [],
+                }))]);
+            inputs[i] = new PricingInputs(record, null, [], null);
+            if (state.IsStopped)
+            {
+                stopped.Add(new StoppedForPricing(i, record, events.First(e => e.Data is TransactionStarted).Sequence,
+                    events.First(e => e.Data is TransactionStopped).Sequence));
+            }
         }
 
-        var started = events.First(e => e.Data is TransactionStarted).Sequence;
-        var stopped = events.First(e => e.Data is TransactionStopped).Sequence;
-        var station = LoadStationAsync(state.StationId, cancellationToken);
-        var statuses = LoadStatusChangesAsync(state.ChargePointId, state.ConnectorId, started, stopped, cancellationToken);
-        await Task.WhenAll(station, statuses);
-        var chosen = tariffId ?? state.Pricing?.TariffId ?? (await station)?.TariffAt(state.StartedAt)?.TariffId;
-        var tariff = chosen is null ? null : await LoadTariffAsync(chosen, cancellationToken);
-        return new PricingInputs(record, await station, await statuses, tariff);
+        if (stopped.Count == 0)
+        {
+            return inputs;
+        }
+
+        // The status reports on the ledger's pool beside the stations on this session: two connections, one round trip.
+        var statuses = LoadStatusChangesAsync(stopped, cancellationToken);
+        var stationsRead = LoadStreamsAsync(session, stopped.Select(s => s.Record.State.StationId), StreamKeys.Station,
+            (_, events) => Fold(events, Station.Fold, (s, v) => s with { Version = v }), cancellationToken);
+        await Task.WhenAll(statuses, stationsRead);
+        var stations = await stationsRead;
+        var chosen = stopped.Select(s =>
+        {
+            var state = s.Record.State;
+            return reads[s.Index].TariffId ?? state.Pricing?.TariffId ?? stations[state.StationId]?.TariffAt(state.StartedAt)?.TariffId;
+        }).ToList();
+        var tariffs = await LoadStreamsAsync(session, chosen.OfType<string>(), StreamKeys.Tariff, Tariff, cancellationToken);
+        var changes = await statuses;
+        for (var j = 0; j < stopped.Count; j++)
+        {
+            var (index, record) = (stopped[j].Index, stopped[j].Record);
+            var tariff = chosen[j] is { } tariffId ? tariffs[tariffId] : null;
+            inputs[index] = new PricingInputs(record, stations[record.State.StationId], changes[j], tariff);
+        }
+
+        return inputs;
+    }
+
+    private static TariffHistory Tariff(string tariffId, IReadOnlyList<IEvent> events) =>
+        new(tariffId, [.. events.Select(e => e.Data).OfType<TariffPublished>()], events.Count == 0 ? 0 : events[^1].Version);
+
+    /// <summary>Distinct streams read in one batch and folded, by id.</summary>
+    private static async Task<Dictionary<string, T?>> LoadStreamsAsync<T>(IQuerySession session, IEnumerable<string> ids,
+        Func<string, string> streamKey, Func<string, IReadOnlyList<IEvent>, T?> fold, CancellationToken cancellationToken)
+        where T : class
+    {
+        var batch = session.CreateBatchQuery();
+        var reads = ids.Distinct(StringComparer.Ordinal).Select(id => (id, Events: batch.Events.FetchStream(streamKey(id), 0, null, 0))).ToList();
+        if (reads.Count > 0)
+        {
+            await batch.Execute(cancellationToken);
+        }
+
+        var folded = new Dictionary<string, T?>(reads.Count, StringComparer.Ordinal);
+        foreach (var (id, events) in reads)
+        {
+            folded[id] = fold(id, await events);
+        }
+
+        return folded;
     }
 
     /// <summary>
-    /// The connector's status reports recorded between the start and the stop. A charge point sends its messages in order
+    /// Each stopped transaction's connector status reports recorded between its start and its stop, one statement per
+    /// transaction sent as one batch. A charge point sends its messages in order
     /// (one CALL at a time), so the reports made during the session lie between the two in the store's sequence; reading
     /// by sequence keeps a re-rating on exactly the reports the first pricing saw.
     /// Sequence and version grow together within a stream, so the read walks the charge point's stream index
@@ -168,31 +232,44 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
     /// tail only: its cost is the events recorded since the session began (a handful when pricing runs right after the
     /// stop), not the charge point's whole history.
     /// </summary>
-    private async Task<IReadOnlyList<ChargingStateChange>> LoadStatusChangesAsync(string chargePointId, int connectorId, long afterSequence,
-        long beforeSequence, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ChargingStateChange>[]> LoadStatusChangesAsync(IReadOnlyList<StoppedForPricing> transactions,
+        CancellationToken cancellationToken)
     {
         var events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
-        await using var command = connections.DataSource.CreateCommand(
-            $"""
+        var sql = $"""
             select e.data ->> 'statusAt', e.data ->> 'status'
             from {events} e
             where e.stream_id = $1
               and e.version > coalesce((select b.version from {events} b where b.stream_id = $1 and b.seq_id <= $2 order by b.version desc limit 1), 0)
               and e.seq_id < $3 and e.type = $4 and (e.data ->> 'connectorId')::int = $5
             order by e.version
-            """);
-        command.Parameters.AddWithValue(StreamKeys.ChargePoint(chargePointId));
-        command.Parameters.AddWithValue(afterSequence);
-        command.Parameters.AddWithValue(beforeSequence);
-        command.Parameters.AddWithValue(StatusChangedEventName);
-        command.Parameters.AddWithValue(connectorId);
-        var changes = new List<ChargingStateChange>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+            """;
+        await using var batch = connections.DataSource.CreateBatch();
+        foreach (var transaction in transactions)
         {
-            changes.Add(new ChargingStateChange(
-                DateTimeOffset.Parse(reader.GetString(0), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal),
-                reader.GetString(1) == nameof(ConnectorStatus.Charging)));
+            var command = new Npgsql.NpgsqlBatchCommand(sql);
+            command.Parameters.AddWithValue(StreamKeys.ChargePoint(transaction.Record.State.ChargePointId));
+            command.Parameters.AddWithValue(transaction.StartedSequence);
+            command.Parameters.AddWithValue(transaction.StoppedSequence);
+            command.Parameters.AddWithValue(StatusChangedEventName);
+            command.Parameters.AddWithValue(transaction.Record.State.ConnectorId);
+            batch.BatchCommands.Add(command);
+        }
+
+        var changes = new IReadOnlyList<ChargingStateChange>[transactions.Count];
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        for (var i = 0; i < changes.Length; i++)
+        {
+            var list = new List<ChargingStateChange>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add(new ChargingStateChange(
+                    DateTimeOffset.Parse(reader.GetString(0), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal),
+                    reader.GetString(1) == nameof(ConnectorStatus.Charging)));
+            }
+
+            changes[i] = list;
+            await reader.NextResultAsync(cancellationToken);
         }
 
         return changes;
@@ -295,8 +372,7 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
     public async Task<TariffHistory> LoadTariffAsync(string tariffId, CancellationToken cancellationToken)
     {
         await using var session = await connections.QuerySessionAsync(store, cancellationToken);
-        var events = await session.Events.FetchStreamAsync(StreamKeys.Tariff(tariffId), token: cancellationToken);
-        return new TariffHistory(tariffId, [.. events.Select(e => e.Data).OfType<TariffPublished>()], events.Count == 0 ? 0 : events[^1].Version);
+        return Tariff(tariffId, await session.Events.FetchStreamAsync(StreamKeys.Tariff(tariffId), token: cancellationToken));
     }
 
     /// <summary>An earlier identical start and the idTag, read in one round trip (a Marten batched query).</summary>
@@ -364,6 +440,8 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
     public void Dispose() => _refill.Dispose();
 
     private sealed record RememberedIdTag(IdTag? Tag, DateTimeOffset ReadAt);
+
+    private sealed record StoppedForPricing(int Index, TransactionRecord Record, long StartedSequence, long StoppedSequence);
 
     /// <summary>A charge point load and how many of its stream's events it folded (those after the snapshot it used).</summary>
     internal sealed record ChargePointLoad(ChargePointLedger? Ledger, int EventsFolded);

@@ -9,14 +9,29 @@ namespace ChargeLedger.Transactions;
 /// <summary>A transaction as read for pricing: its state, the last link of its hash chain and its energy register readings.</summary>
 public sealed record TransactionRecord(Transaction State, string LastHash, IReadOnlyList<EnergyReading> Readings);
 
-/// <summary>Everything pricing a transaction reads (<see cref="LedgerStore.LoadPricingInputsAsync"/>); the decision is then pure.</summary>
+/// <summary>Everything pricing a transaction reads (<see cref="LedgerStore.LoadPricingInputsAsync(IReadOnlyList{PricingRead}, CancellationToken)"/>); the decision is then pure.</summary>
 public sealed record PricingInputs(TransactionRecord? Transaction, Station? Station, IReadOnlyList<ChargingStateChange> StatusChanges, TariffHistory? Tariff)
 {
     public static readonly PricingInputs None = new(null, null, [], null);
 }
 
-/// <summary>Price a stopped transaction (raised for every TransactionStopped by <see cref="TransactionPricingSubscription"/>).</summary>
+/// <summary>A transaction to read for pricing, and the tariff to price it with when not the one it would be priced with.</summary>
+public sealed record PricingRead(string TransactionId, string? TariffId = null);
+
+/// <summary>Price a stopped transaction (a transaction of a page whose commit conflicted is priced again this way).</summary>
 public sealed record PriceTransaction(string TransactionId);
+
+/// <summary>
+/// Price stopped transactions, in practice a page of <see cref="TransactionPricingSubscription"/>: read together, decided
+/// one by one. Each decision is still its own change, committed on its own (in the group commit it shares with the others).
+/// </summary>
+public sealed record PriceTransactions(IReadOnlyList<string> TransactionIds);
+
+/// <summary>The inputs of <see cref="PriceTransactions"/>, in its order.</summary>
+public sealed record PricingPage(IReadOnlyList<PricingInputs> Inputs);
+
+/// <summary>The decisions of <see cref="PriceTransactions"/>, in its order (a record, so Wolverine does not cascade a list).</summary>
+public sealed record PricingDecisions(IReadOnlyList<Decision<PricingOutcome>> Decisions);
 
 public enum PricingOutcome
 {
@@ -35,7 +50,10 @@ public static class PriceTransactionHandler
     /// Idempotent: a transaction already priced is not priced again (the subscription delivers at least once), and the
     /// append carries the stream version it was decided on, so a racing writer makes it decide again rather than price twice.
     /// </summary>
-    public static Decision<PricingOutcome> Handle(PriceTransaction command, PricingInputs inputs, TimeProvider time)
+    public static Decision<PricingOutcome> Handle(PriceTransaction command, PricingInputs inputs, TimeProvider time) =>
+        Decide(inputs, time.GetUtcNow());
+
+    public static Decision<PricingOutcome> Decide(PricingInputs inputs, DateTimeOffset now)
     {
         if (inputs.Transaction is not { } record)
         {
@@ -54,9 +72,21 @@ public static class PriceTransactionHandler
         }
 
         var priced = new TransactionPriced(tx.Id, tx.ChargePointId, tx.StationId, tx.IdTag, TransactionPricing.TimeZoneOf(inputs.Station),
-            tx.StartedAt, tx.StoppedAt!.Value, TransactionPricing.InForce(inputs), time.GetUtcNow());
+            tx.StartedAt, tx.StoppedAt!.Value, TransactionPricing.InForce(inputs), now);
         return Decision.Of(PricingOutcome.Priced, new LedgerChange(
             [new StreamAppend(StreamKeys.Transaction(tx.Id), tx.Version, [priced], record.LastHash)], [], []));
+    }
+}
+
+public static class PriceTransactionsHandler
+{
+    public static async Task<PricingPage> LoadAsync(PriceTransactions command, LedgerStore store, CancellationToken cancellationToken) =>
+        new(await store.LoadPricingInputsAsync([.. command.TransactionIds.Select(id => new PricingRead(id))], cancellationToken));
+
+    public static PricingDecisions Handle(PriceTransactions command, PricingPage page, TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        return new PricingDecisions([.. page.Inputs.Select(inputs => PriceTransactionHandler.Decide(inputs, now))]);
     }
 }
 
@@ -119,9 +149,9 @@ public static class TransactionPricing
 }
 
 /// <summary>
-/// Prices one transaction: the Wolverine handler decides, the ledger's group commit appends (hash-chained, with the
+/// Prices transactions: the Wolverine handler decides, the ledger's group commit appends (hash-chained, with the
 /// expected stream version). A conflict means another event reached the stream first (a late MeterValues, a duplicate
-/// stop): the handler reloads and decides again.
+/// stop, another pricing of the same transaction): the transaction is read and decided again on its own.
 /// </summary>
 public sealed class TransactionPricer(LedgerWriter writer)
 {
@@ -141,5 +171,45 @@ public sealed class TransactionPricer(LedgerWriter writer)
             {
             }
         }
+    }
+
+    /// <summary>
+    /// Prices these transactions as one read and one decision (<see cref="PriceTransactions"/>), then queues every
+    /// transaction's change at once, so they share group commits instead of each waiting for its own. Each change is
+    /// still committed on its own terms: one that conflicts is priced again alone (<see cref="PriceAsync(IMessageBus, string, CancellationToken)"/>)
+    /// and the others stand. Outcomes are in the order of <paramref name="transactionIds"/>.
+    /// </summary>
+    public async Task<PricingOutcome[]> PriceAsync(IMessageBus bus, IReadOnlyList<string> transactionIds, CancellationToken cancellationToken)
+    {
+        var decisions = (await bus.InvokeAsync<PricingDecisions>(new PriceTransactions(transactionIds), cancellationToken)).Decisions;
+        var commits = decisions.Select(d => writer.CommitAsync(d.Change, CancellationToken.None)).ToArray();
+        try
+        {
+            await Task.WhenAll(commits);
+        }
+        catch
+        {
+            // Every commit's own outcome is looked at below.
+        }
+
+        var outcomes = new PricingOutcome[decisions.Count];
+        var failures = new List<Exception>();
+        for (var i = 0; i < commits.Length; i++)
+        {
+            if (commits[i].IsCompletedSuccessfully)
+            {
+                outcomes[i] = decisions[i].Result;
+            }
+            else if (LedgerPipeline.IsConflict(commits[i].Exception?.InnerException))
+            {
+                outcomes[i] = await PriceAsync(bus, transactionIds[i], cancellationToken);
+            }
+            else
+            {
+                failures.Add(commits[i].Exception?.InnerException ?? new TaskCanceledException(commits[i]));
+            }
+        }
+
+        return failures.Count == 0 ? outcomes : throw new AggregateException("Pricing a page of transactions failed", failures);
     }
 }

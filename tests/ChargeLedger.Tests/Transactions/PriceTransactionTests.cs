@@ -86,4 +86,21 @@ public class PriceTransactionTests
             .ShouldBe($"No tariff was assigned to station {Scenario.StationId} at 2025-03-01T11:30:00Z.");
         Reason(new PricingInputs(Stopped(), Station(Assigned(Start.AddDays(-1))), [], tooLate)).ShouldBe("Tariff T-1 had no version valid at 2025-03-01T11:30:00Z.");
     }
+
+    [Fact]
+    public void a_page_is_decided_in_its_order_each_transaction_as_if_alone_and_at_one_time()
+    {
+        var tariff = new TariffHistory("T-1", [FlatVersion(1, 1.00m, Start.AddDays(-10))], 1);
+        var stopped = new PricingInputs(Stopped(), Station(Assigned(Start.AddDays(-10))), [], tariff);
+        var open = Scenario.Transaction("h", Scenario.Started(7));
+        var page = new PricingPage([stopped, PricingInputs.None, new PricingInputs(new TransactionRecord(open.State, open.LastHash, []), null, [], null),
+            new PricingInputs(Stopped(), null, [], null)]);
+
+        var decisions = PriceTransactionsHandler.Handle(new PriceTransactions(["a", "b", "c", "d"]), page, Scenario.Clock()).Decisions;
+
+        decisions.Select(d => d.Result).ShouldBe([PricingOutcome.Priced, PricingOutcome.UnknownTransaction, PricingOutcome.NotStopped, PricingOutcome.Priced]);
+        decisions[0].ShouldBeEquivalentTo(Price(stopped));
+        var unregistered = (TransactionPriced)decisions[3].Change.SingleAppend().Events[0];
+        (unregistered.Pricing.UnpricedReason, unregistered.PricedAt).ShouldBe(($"Station {Scenario.StationId} is not registered.", Scenario.Now));
+    }
 }

@@ -121,6 +121,77 @@ public sealed class PricingTests(LedgerHost host)
         (recentPricing.TariffVersion, recentPricing.TotalCostExclVat).ShouldBe(((int?)2, 2.00m));
     }
 
+    [Fact]
+    public async Task a_page_of_transactions_is_read_in_one_batch_with_each_transactions_own_station_tariff_and_status_reports()
+    {
+        // The contract session (3.75 incl., 10 min parking) at one station; at another, the same tariff with day energy at
+        // 0.20 and no status report during the session (40 min charging): ENERGY 3.5 × 0.20 = 0.70, TIME 2/3 h × 1.20 = 0.80,
+        // FLAT 0.50 -> excl. 2.00, VAT 0.38, incl. 2.38.
+        var (contract, contractStation, _, _) = await host.ContractSessionAsync();
+        var cheaper = LedgerHost.NewId("T");
+        await host.PublishedTariffAsync(TariffScenarios.ContractTariff(cheaper, "2020-01-01T00:00:00Z", dayEnergyPrice: 0.20m), cheaper);
+        var (other, otherStation) = await SessionWithoutStatusReportsAsync(cheaper);
+        var (cp, credentials) = await host.BootedChargePointAsync();
+        await using var _ = cp;
+        var open = StreamKeys.TransactionId(credentials.Id, (await cp.StartTransactionAsync(await host.IssuedIdTagAsync(), meterStart: 0)).TransactionId);
+        var unknown = $"{credentials.Id}:999999";
+
+        var inputs = await host.Services.GetRequiredService<LedgerStore>().LoadPricingInputsAsync(
+            [new PricingRead(other), new PricingRead(unknown), new PricingRead(contract), new PricingRead(open), new PricingRead(other)], Ct);
+
+        inputs[1].ShouldBe(PricingInputs.None);
+        (inputs[3].Transaction!.State.IsStopped, inputs[3].Station, inputs[3].Tariff).ShouldBe((false, (Stations.Station?)null, (Tariffs.TariffHistory?)null));
+        var (otherPricing, contractPricing) = (TransactionPricing.InForce(inputs[0]), TransactionPricing.InForce(inputs[2]));
+        (inputs[0].Station!.Id, inputs[0].Tariff!.TariffId, inputs[2].Station!.Id).ShouldBe((otherStation, cheaper, contractStation));
+        (otherPricing.ChargingSeconds, otherPricing.ParkingSeconds, otherPricing.TotalCostExclVat, otherPricing.TotalCostInclVat).ShouldBe((2_400m, 0m, 2.00m, 2.38m));
+        (contractPricing.ChargingSeconds, contractPricing.ParkingSeconds, contractPricing.TotalCostInclVat).ShouldBe((1_800m, 600m, 3.75m));
+        TransactionPricing.InForce(inputs[4]).ShouldBeEquivalentTo(otherPricing);
+    }
+
+    [Fact]
+    public async Task pricing_the_same_page_three_times_at_once_beside_the_subscription_prices_each_transaction_once()
+    {
+        var page = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            page.Add((await host.ContractSessionAsync()).TransactionId);
+        }
+
+        page.Add(page[0]);
+        await using var scope = host.Services.CreateAsyncScope();
+        var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+        var pricer = host.Services.GetRequiredService<TransactionPricer>();
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() => pricer.PriceAsync(bus, page, Ct), Ct)));
+
+        foreach (var transactionId in page.Distinct())
+        {
+            var events = await host.PricedStreamAsync(transactionId);
+            events.Count(e => e.Data is TransactionPriced).ShouldBe(1);
+            ((TransactionPriced)events[^1].Data).Pricing.TotalCostInclVat.ShouldBe(3.75m);
+            HashChain.FirstBrokenLink(StreamKeys.Transaction(transactionId), await host.StoredChainAsync(StreamKeys.Transaction(transactionId))).ShouldBeNull();
+        }
+
+        outcomes.SelectMany(o => o).ShouldAllBe(o => o == PricingOutcome.Priced || o == PricingOutcome.AlreadyPriced);
+        for (var i = 0; i < page.Count; i++)
+        {
+            var transactionId = page[i];
+            outcomes.Sum(o => o.Where((_, j) => page[j] == transactionId).Count(x => x == PricingOutcome.Priced)).ShouldBeLessThanOrEqualTo(1);
+        }
+    }
+
+    /// <summary>A 40-minute session (09:00Z-09:40Z, 1,000 -> 4,500 Wh) at a new station with this tariff, no status reports.</summary>
+    private async Task<(string TransactionId, string StationId)> SessionWithoutStatusReportsAsync(string tariffId)
+    {
+        var stationId = await host.RegisteredStationAsync();
+        await host.AssignedTariffAsync(stationId, tariffId);
+        var (cp, credentials) = await host.BootedChargePointAsync(stationId);
+        await using var _ = cp;
+        var started = await cp.StartTransactionAsync(await host.IssuedIdTagAsync(), meterStart: 1_000, at: Scenarios.SessionStart);
+        await cp.StopTransactionAsync(started.TransactionId, 4_500, Scenarios.SessionStart.AddMinutes(40));
+        return (StreamKeys.TransactionId(credentials.Id, started.TransactionId), stationId);
+    }
+
     internal static object FlatTariff(string id, decimal price, string validFrom) => new
     {
         id,
