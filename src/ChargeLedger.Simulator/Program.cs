@@ -46,6 +46,8 @@ const string Usage = """
       --url URL              the host (OCPP at ws://.../ocpp/{id})                               [http://127.0.0.1:8080]
       --api-key KEY          admin key: provisioning, and projection lag sampled 4x/s  [env CHARGELEDGER_API_KEY]
       --password PW          the password all bench charge points share
+      --passwords FILE       instead: each its own, "id TAB password" lines; provision registers without a
+                             password and writes the ones the host generated there
       --prefix P, --first N  charge point ids P0001.. from number N (as ops/provision-load.sh) [LOAD-, 1]
       --charge-points N      ocpp: charge points; provision: how many to register            [10]
       --station ID, --idtag T  station and idTag of the sessions                            [ST-LOAD, TAG-0001]
@@ -78,7 +80,7 @@ const string Usage = """
       --shapes N             then the same rows again in the group commit's shapes, N rows per commit: COPY,
                              INSERT ... SELECT FROM unnest (the append's statement), and that with the foreign key
                              to a streams table; PostgreSQL CPU per row for each (needs --pg-pid)          [off]
-     provision: station, idTag and charge points P0001..PN over the HTTP API (needs --api-key, --password)
+     provision: station, idTag and charge points P0001..PN over the HTTP API (needs --api-key, --password or --passwords)
     """;
 
 if (args.Length == 0 || args.Any(a => a is "-h" or "--help"))

@@ -23,6 +23,18 @@ public sealed record BenchOptions
     /// <summary>The Basic-auth password every bench charge point shares (as ops/provision-load.sh registers them).</summary>
     public string Password { get; init; } = "";
 
+    /// <summary>
+    /// --passwords FILE, lines of "id TAB password". Provision registers without a password and writes the passwords the
+    /// host generated there; ocpp and connections take each charge point's password from it instead of --password.
+    /// </summary>
+    public string? PasswordsFile { get; init; }
+
+    /// <summary>The passwords read from <see cref="PasswordsFile"/> (ocpp and connections).</summary>
+    public IReadOnlyDictionary<string, string>? Passwords { get; init; }
+
+    /// <summary>The charge point's password: its own from --passwords, else the shared --password.</summary>
+    public string PasswordOf(string chargePointId) => Passwords?.GetValueOrDefault(chargePointId) ?? Password;
+
     public string Prefix { get; init; } = "LOAD-";
 
     public int FirstChargePoint { get; init; } = 1;
@@ -108,6 +120,7 @@ public static class BenchArguments
         .Value("--url", (o, v) => OptionValue.HttpUrl(v) is { } url ? o with { Url = url } : null)
         .Value("--api-key", (o, v) => o with { ApiKey = v })
         .Value("--password", (o, v) => v.Length > 0 ? o with { Password = v } : null)
+        .Value("--passwords", (o, v) => v.Length > 0 ? o with { PasswordsFile = v } : null)
         .Value("--prefix", (o, v) => IsPlain(v) ? o with { Prefix = v } : null)
         .Value("--first", (o, v) => OptionValue.Int(v, 1, 9_999_999) is { } first ? o with { FirstChargePoint = first } : null)
         .Value("--charge-points", (o, v) => OptionValue.Int(v, 1, 1_000_000) is { } count ? o with { ChargePoints = count } : null)
@@ -154,13 +167,23 @@ public static class BenchArguments
 
         error = options.Scenario switch
         {
-            BenchScenario.Ocpp or BenchScenario.Connections when options.Password.Length == 0 => "--password is required (the charge points' shared password)",
-            BenchScenario.Provision when options.Password.Length == 0 => "--password is required (the password to register)",
+            BenchScenario.Ocpp or BenchScenario.Connections when options.Password.Length == 0 && options.PasswordsFile is null =>
+                "--password or --passwords is required (the charge points' shared password, or a file of their own)",
+            BenchScenario.Ocpp or BenchScenario.Connections when options.PasswordsFile is { } file && !File.Exists(file) => $"--passwords: no file {file}",
+            BenchScenario.Provision when options.Password.Length == 0 && options.PasswordsFile is null =>
+                "--password or --passwords is required (the password to register, or a file for the passwords the host generates)",
+            BenchScenario.Provision when options.Password.Length > 0 && options.PasswordsFile is not null =>
+                "--password and --passwords exclude each other for provision (a chosen password, or generated ones)",
             BenchScenario.Provision when options.ApiKey.Length == 0 => "--api-key is required (or set CHARGELEDGER_API_KEY)",
             BenchScenario.CopyBaseline when options.Postgres is null => "--pg is required (Npgsql connection string of the host's database)",
             BenchScenario.CopyBaseline when options.ToSequence <= options.FromSequence => "--to-seq must be above --from-seq",
             _ => "",
         };
+        if (error.Length == 0 && options.Scenario is BenchScenario.Ocpp or BenchScenario.Connections && options.PasswordsFile is { } passwords)
+        {
+            options = options with { Passwords = ReadPasswords(passwords) };
+        }
+
         if (error.Length == 0 && options.Scenario is BenchScenario.Ocpp or BenchScenario.Connections && options.Lag && options.ApiKey.Length == 0)
         {
             // Lag sampling is best effort: without a key there is nothing to sample.
@@ -169,6 +192,11 @@ public static class BenchArguments
 
         return error.Length == 0;
     }
+
+    /// <summary>"id TAB password" per line, as provision writes them.</summary>
+    public static Dictionary<string, string> ReadPasswords(string file) =>
+        File.ReadLines(file).Select(line => line.Split('\t')).Where(parts => parts.Length == 2)
+            .ToDictionary(parts => parts[0], parts => parts[1], StringComparer.Ordinal);
 
     public static BenchScenario? ScenarioOf(string value) => value switch
     {

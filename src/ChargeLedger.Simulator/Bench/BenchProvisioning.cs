@@ -10,6 +10,8 @@ namespace ChargeLedger.Simulator.Bench;
 /// thousands): station --station, idTag --idtag, and charge points --prefix0001.. sharing --password, --parallel
 /// registrations in flight. The host API has no bulk registration, and each registration hashes the password with
 /// PBKDF2 (ChargeLedger:Security:PasswordIterations; 600,000 = ~0.2 s of CPU each), which bounds the rate.
+/// With --passwords FILE instead, charge points are registered without a password: the host generates one each (and
+/// stores it without the slow hash), and they are written to FILE for the ocpp and connections scenarios.
 /// </summary>
 public sealed class BenchProvisioning(BenchOptions options, Action<string> log)
 {
@@ -29,17 +31,37 @@ public sealed class BenchProvisioning(BenchOptions options, Action<string> log)
         var started = Stopwatch.GetTimestamp();
         var progress = Stopwatch.GetTimestamp();
         var done = 0;
+        var generated = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        var chosen = options.PasswordsFile is null ? options.Password : null;
         await Parallel.ForEachAsync(Enumerable.Range(options.FirstChargePoint, options.ChargePoints),
             new ParallelOptions { MaxDegreeOfParallelism = options.Parallel, CancellationToken = ct }, async (i, token) =>
             {
                 try
                 {
+                    var id = options.ChargePointId(i);
                     using var response = await http.PostAsJsonAsync(new Uri("api/chargepoints", UriKind.Relative),
-                        new RegisterChargePointBody(options.ChargePointId(i), options.StationId, options.Password), BenchJsonContext.Default.RegisterChargePointBody, token);
+                        new RegisterChargePointBody(id, options.StationId, chosen), BenchJsonContext.Default.RegisterChargePointBody, token);
                     switch (response.StatusCode)
                     {
+                        case HttpStatusCode.Created when chosen is null:
+                            var registration = await response.Content.ReadFromJsonAsync(BenchJsonContext.Default.ChargePointRegistrationBody, token);
+                            if (registration?.Password is { Length: > 0 } password)
+                            {
+                                generated[id] = password;
+                                Interlocked.Increment(ref created);
+                            }
+                            else
+                            {
+                                errors.Add("no-generated-password");
+                            }
+
+                            break;
                         case HttpStatusCode.Created:
                             Interlocked.Increment(ref created);
+                            break;
+                        case HttpStatusCode.OK when chosen is null:
+                            // Registered before with a password this run cannot know: it could not connect.
+                            errors.Add("existing-password-unknown");
                             break;
                         case HttpStatusCode.OK:
                             Interlocked.Increment(ref existing);
@@ -62,6 +84,11 @@ public sealed class BenchProvisioning(BenchOptions options, Action<string> log)
             });
 
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        if (options.PasswordsFile is { } file)
+        {
+            await File.WriteAllLinesAsync(file, generated.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}\t{p.Value}"), ct);
+        }
+
         return new ProvisionReport(options.ChargePoints, created, existing, (int)errors.Total, Math.Round(seconds, 2),
             Math.Round(options.ChargePoints / seconds, 1), errors.Snapshot());
     }

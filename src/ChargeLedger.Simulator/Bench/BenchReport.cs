@@ -210,12 +210,16 @@ public sealed record BenchReport(
 [JsonSerializable(typeof(BenchReport))]
 [JsonSerializable(typeof(ProjectionLagRow[]))]
 [JsonSerializable(typeof(RegisterChargePointBody))]
+[JsonSerializable(typeof(ChargePointRegistrationBody))]
 [JsonSerializable(typeof(RegisterStationBody))]
 [JsonSerializable(typeof(IssueIdTagBody))]
 [JsonSerializable(typeof(string))]
 public sealed partial class BenchJsonContext : JsonSerializerContext;
 
-public sealed record RegisterChargePointBody(string Id, string StationId, string Password);
+public sealed record RegisterChargePointBody(string Id, string StationId, string? Password);
+
+/// <summary>POST /api/chargepoints' answer: the password only when the host generated it.</summary>
+public sealed record ChargePointRegistrationBody(string Id, string? Password);
 
 public sealed record RegisterStationBody(string Id, string Name, string TimeZone);
 

@@ -80,7 +80,7 @@ public sealed class ConnectionsBench(BenchOptions options, BenchMonitor monitor,
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                     timeout.CancelAfter(TimeSpan.FromSeconds(60));
                     var id = ids[index];
-                    connections[index] = await BenchConnection.ConnectAsync(new Uri(options.OcppBase, id), id, options.Password, options.IdTag,
+                    connections[index] = await BenchConnection.ConnectAsync(new Uri(options.OcppBase, id), id, options.PasswordOf(id), options.IdTag,
                         invoker.Invoker, timeout.Token);
                     handshake.RecordSince(begun);
                 }

@@ -133,7 +133,7 @@ public sealed class OcppBench(BenchOptions options, BenchMonitor monitor, Action
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(60));
-            var connection = await BenchConnection.ConnectAsync(new Uri(options.OcppBase, id), id, options.Password, options.IdTag, invoker.Invoker, timeout.Token);
+            var connection = await BenchConnection.ConnectAsync(new Uri(options.OcppBase, id), id, options.PasswordOf(id), options.IdTag, invoker.Invoker, timeout.Token);
             _connect.RecordSince(started);
             return connection;
         }

@@ -6,14 +6,24 @@ using System.Text;
 namespace ChargeLedger.Access;
 
 /// <summary>
-/// Charge point passwords (OCPP security profiles 1/2), stored only as a salted slow hash:
-/// PBKDF2-HMAC-SHA256, 600,000 iterations by default (OWASP 2023), in the self-describing form
-/// "pbkdf2-sha256$iterations$salt$hash" so the cost can be raised without invalidating stored hashes.
+/// Charge point and gateway passwords (OCPP security profiles 1/2, MQTT), stored only hashed, in self-describing forms:
+/// <list type="bullet">
+/// <item>A password an operator chose: a salted slow hash, PBKDF2-HMAC-SHA256, 600,000 iterations by default (OWASP
+/// 2023), "pbkdf2-sha256$iterations$salt$hash", so the cost can be raised without invalidating stored hashes. Its
+/// strength is unknown, so a stolen hash must be expensive to guess against: ~0.2 s of CPU per check.</item>
+/// <item>A password this class generated (<see cref="Generated"/>): 24 characters drawn at random from 57, ~140 bits.
+/// No guessing reaches that at any hash speed, so the slow hash would buy nothing and cost every first connection
+/// (and every connection after a restart, RELIABILITY H2) ~0.2 s of CPU: it is stored as "hmac-sha256$salt$hash", an
+/// HMAC-SHA256 keyed with its salt, checked in about a microsecond. Only <see cref="Generated"/> produces this form,
+/// so a chosen password never gets it.</item>
+/// </list>
 /// </summary>
 public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterations) : IDisposable
 {
     public const int DefaultIterations = 600_000;
     private const string Scheme = "pbkdf2-sha256";
+    private const string GeneratedScheme = "hmac-sha256";
+    private const int GeneratedLength = 24;
     private const int SaltBytes = 16;
     private const int HashBytes = 32;
 
@@ -27,6 +37,16 @@ public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterat
     // the rest wait their turn, bounded by the caller's deadline.
     private readonly SemaphoreSlim _slowChecks = new(Environment.ProcessorCount, Environment.ProcessorCount);
 
+    /// <summary>A new random password (<see cref="Generate"/>) and its stored form, checked without the slow hash.</summary>
+    public static (string Password, string Stored) Generated()
+    {
+        var password = Generate(GeneratedLength);
+        var salt = RandomNumberGenerator.GetBytes(SaltBytes);
+        var hash = HMACSHA256.HashData(salt, Encoding.UTF8.GetBytes(password));
+        return (password, string.Create(CultureInfo.InvariantCulture, $"{GeneratedScheme}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}"));
+    }
+
+    /// <summary>The stored form of a password an operator chose (the slow hash).</summary>
     public string Hash(string password)
     {
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
@@ -40,6 +60,11 @@ public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterat
     /// </summary>
     public async Task<bool> VerifyAsync(string password, string stored, CancellationToken cancellationToken)
     {
+        if (IsGenerated(stored))
+        {
+            return VerifyGenerated(password, stored);
+        }
+
         if (IsKnown(password, stored))
         {
             return true;
@@ -64,6 +89,11 @@ public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterat
 
     public bool Verify(string password, string stored)
     {
+        if (IsGenerated(stored))
+        {
+            return VerifyGenerated(password, stored);
+        }
+
         var fingerprint = HMACSHA256.HashData(_cacheKey, Encoding.UTF8.GetBytes(stored + "\0" + password));
         if (_verified.TryGetValue(stored, out var known) && CryptographicOperations.FixedTimeEquals(known, fingerprint))
         {
@@ -102,6 +132,32 @@ public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterat
 
         _verified[stored] = fingerprint;
         return true;
+    }
+
+    private static bool IsGenerated(string stored) => stored.StartsWith(GeneratedScheme + "$", StringComparison.Ordinal);
+
+    private static bool VerifyGenerated(string password, string stored)
+    {
+        var parts = stored.Split('$');
+        if (parts.Length != 3)
+        {
+            return false;
+        }
+
+        byte[] salt, expected;
+        try
+        {
+            salt = Convert.FromBase64String(parts[1]);
+            expected = Convert.FromBase64String(parts[2]);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        // As for the slow hash: no salt or a hash of the wrong size is a malformed record, and fails closed.
+        return salt.Length > 0 && expected.Length == HashBytes &&
+               CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(salt, Encoding.UTF8.GetBytes(password)), expected);
     }
 
     /// <summary>A random password of printable, shell- and URL-friendly characters.</summary>

@@ -67,9 +67,9 @@ public static class RegisterChargePointEndpoint
                 : Validation.Conflict($"Charge point {command.Id} is registered with other data.");
         }
 
-        var password = command.Password ?? PasswordHasher.Generate();
+        var (password, stored) = command.Password is { } chosen ? (chosen, hasher.Hash(chosen)) : PasswordHasher.Generated();
         session.Events.StartStream(StreamKeys.ChargePoint(command.Id), new ChargePointRegistered(command.Id, command.StationId, time.GetUtcNow()));
-        session.Store(new ChargePointCredential { Id = command.Id, PasswordHash = hasher.Hash(password) });
+        session.Store(new ChargePointCredential { Id = command.Id, PasswordHash = stored });
         return Results.Created($"/api/chargepoints/{command.Id}",
             new ChargePointRegistration(command.Id, command.Password is null ? password : null));
     }

@@ -104,9 +104,9 @@ public static class RegisterGatewayEndpoint
             return Validation.Conflict($"Topic prefix {prefix} overlaps that of gateway {context.Overlapping[0].Id} ({context.Overlapping[0].TopicPrefix}).");
         }
 
-        var password = command.Password ?? PasswordHasher.Generate();
+        var (password, stored) = command.Password is { } chosen ? (chosen, hasher.Hash(chosen)) : PasswordHasher.Generated();
         session.Events.StartStream(StreamKeys.Gateway(command.Id), new GatewayRegistered(command.Id, command.StationId, prefix, time.GetUtcNow()));
-        session.Store(new GatewayAccount { Id = command.Id, StationId = command.StationId, TopicPrefix = prefix, PasswordHash = hasher.Hash(password) });
+        session.Store(new GatewayAccount { Id = command.Id, StationId = command.StationId, TopicPrefix = prefix, PasswordHash = stored });
         ingestion.Forget(command.Id);
         return Results.Created($"/api/gateways/{command.Id}",
             new GatewayRegistration(command.Id, command.StationId, prefix, command.Password is null ? password : null));

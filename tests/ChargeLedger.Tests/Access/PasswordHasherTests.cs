@@ -105,4 +105,55 @@ public class PasswordHasherTests
     {
         PasswordHasher.Generate().ShouldMatch("^[\\x21-\\x7E]{16,40}$");
     }
+
+    [Fact]
+    public void a_generated_password_is_stored_as_a_salted_hmac_and_verifies_without_the_slow_hash()
+    {
+        var (password, stored) = PasswordHasher.Generated();
+        var parts = stored.Split('$');
+
+        (parts.Length, parts[0], password.Length).ShouldBe((3, "hmac-sha256", 24));
+        Convert.FromBase64String(parts[1]).Length.ShouldBe(16);
+        Convert.FromBase64String(parts[2]).Length.ShouldBe(32);
+        stored.ShouldNotContain(password);
+        _hasher.Verify(password, stored).ShouldBeTrue();
+        new PasswordHasher(5).Verify(password, stored).ShouldBeTrue();
+        PasswordHasher.Generated().Stored.ShouldNotBe(stored);
+    }
+
+    [Fact]
+    public async Task a_generated_password_verifies_asynchronously_and_rejects_any_other()
+    {
+        var (password, stored) = PasswordHasher.Generated();
+
+        (await _hasher.VerifyAsync(password, stored, TestContext.Current.CancellationToken)).ShouldBeTrue();
+        (await _hasher.VerifyAsync(password[..^1], stored, TestContext.Current.CancellationToken)).ShouldBeFalse();
+        (await _hasher.VerifyAsync(PasswordHasher.Generated().Password, stored, TestContext.Current.CancellationToken)).ShouldBeFalse();
+        _hasher.Verify("", stored).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void a_chosen_password_never_gets_the_fast_form()
+    {
+        var (password, _) = PasswordHasher.Generated();
+
+        _hasher.Hash(password).ShouldStartWith("pbkdf2-sha256$1000$");
+    }
+
+    [Theory]
+    [InlineData("hmac-sha256")]
+    [InlineData("hmac-sha256$")]
+    [InlineData("hmac-sha256$$")]
+    [InlineData("hmac-sha256$c2FsdA==$")]
+    [InlineData("hmac-sha256$$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g=")]
+    [InlineData("hmac-sha256$c2FsdA==$aGFzaA==")]
+    [InlineData("hmac-sha256$not base64!$aGFzaA==")]
+    [InlineData("hmac-sha256$c2FsdA==$aGFzaA==$extra")]
+    [InlineData("hmac-sha1$c2FsdA==$aGFzaA==")]
+    public async Task rejects_malformed_generated_hashes_without_throwing(string stored)
+    {
+        _hasher.Verify(Password, stored).ShouldBeFalse();
+        _hasher.Verify("", stored).ShouldBeFalse();
+        (await _hasher.VerifyAsync(Password, stored, TestContext.Current.CancellationToken)).ShouldBeFalse();
+    }
 }

@@ -49,13 +49,47 @@ public class BenchArgumentsTests
     }
 
     [Theory]
-    [InlineData("ocpp", "--password is required")]
-    [InlineData("connections", "--password is required")]
+    [InlineData("ocpp", "--password or --passwords is required")]
+    [InlineData("connections", "--password or --passwords is required")]
+    [InlineData("provision", "--password or --passwords is required")]
     [InlineData("copy-baseline", "--pg is required")]
     public void refuses_a_scenario_without_what_it_needs(string scenario, string expected)
     {
         BenchArguments.TryParse(["bench", "--scenario", scenario], out _, out var error).ShouldBeFalse();
         error.ShouldStartWith(expected);
+    }
+
+    [Fact]
+    public void each_charge_point_takes_its_own_password_from_a_passwords_file_and_the_shared_one_otherwise()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllLines(file, ["LOAD-0001\tfirst-generated-password", "LOAD-0002\tsecond-generated-password", "malformed line"]);
+
+            BenchArguments.TryParse(["bench", "--scenario", "connections", "--passwords", file, "--password", "shared"], out var options, out _).ShouldBeTrue();
+
+            (options.PasswordOf("LOAD-0001"), options.PasswordOf("LOAD-0002"), options.PasswordOf("LOAD-0003"))
+                .ShouldBe(("first-generated-password", "second-generated-password", "shared"));
+            options.Passwords!.Count.ShouldBe(2);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void provision_writes_generated_passwords_or_registers_a_chosen_one_not_both()
+    {
+        BenchArguments.TryParse(["bench", "--scenario", "provision", "--api-key", "k", "--passwords", "/nonexistent/out.tsv"], out var generated, out _)
+            .ShouldBeTrue();
+        (generated.PasswordsFile, generated.Passwords).ShouldBe(("/nonexistent/out.tsv", (IReadOnlyDictionary<string, string>?)null));
+        BenchArguments.TryParse(["bench", "--scenario", "provision", "--api-key", "k", "--passwords", "f", "--password", "pw"], out _, out var both)
+            .ShouldBeFalse();
+        both.ShouldStartWith("--password and --passwords exclude each other");
+        BenchArguments.TryParse(["bench", "--scenario", "ocpp", "--passwords", "/nonexistent/in.tsv"], out _, out var missing).ShouldBeFalse();
+        missing.ShouldBe("--passwords: no file /nonexistent/in.tsv");
     }
 
     [Theory]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using ChargeLedger.Access;
 using ChargeLedger.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ChargeLedger.IntegrationTests.Features.Telemetry;
 
@@ -22,6 +23,10 @@ public sealed class GatewayTests(LedgerHost host)
         var gateway = await host.RegisteredGatewayAsync();
         gateway.TopicPrefix.ShouldBe($"/neuron/{gateway.Id}");
         gateway.Password.Length.ShouldBeGreaterThanOrEqualTo(16);
+        await using (var session = host.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession())
+        {
+            (await session.LoadAsync<Gateways.GatewayAccount>(gateway.Id, Ct)).ShouldNotBeNull().PasswordHash.ShouldStartWith("hmac-sha256$");
+        }
 
         var identity = await host.Ingress().AuthenticateAsync(gateway.Id, gateway.Password, Ct);
         identity.ShouldNotBeNull().StationId.ShouldBe(gateway.StationId);
