@@ -106,20 +106,8 @@ public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterat
             return false;
         }
 
-        byte[] salt, expected;
-        try
-        {
-            salt = Convert.FromBase64String(parts[2]);
-            expected = Convert.FromBase64String(parts[3]);
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-
-        // A stored hash with no hash bytes would compare equal for every password (empty == empty): fail closed.
         // Zero rounds would make Pbkdf2 throw; a malformed record is a rejection, not an error.
-        if (rounds < 1 || salt.Length == 0 || expected.Length != HashBytes)
+        if (rounds < 1 || !TryDecode(parts[2], parts[3], out var salt, out var expected))
         {
             return false;
         }
@@ -139,25 +127,28 @@ public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterat
     private static bool VerifyGenerated(string password, string stored)
     {
         var parts = stored.Split('$');
-        if (parts.Length != 3)
-        {
-            return false;
-        }
+        return parts.Length == 3 && TryDecode(parts[1], parts[2], out var salt, out var expected) &&
+               CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(salt, Encoding.UTF8.GetBytes(password)), expected);
+    }
 
-        byte[] salt, expected;
+    /// <summary>
+    /// A stored record's salt and hash. No salt, or a hash of the wrong size, is a malformed record and fails closed (a
+    /// record with no hash bytes would otherwise compare equal for every password: empty == empty).
+    /// </summary>
+    private static bool TryDecode(string salt64, string hash64, out byte[] salt, out byte[] hash)
+    {
         try
         {
-            salt = Convert.FromBase64String(parts[1]);
-            expected = Convert.FromBase64String(parts[2]);
+            salt = Convert.FromBase64String(salt64);
+            hash = Convert.FromBase64String(hash64);
         }
         catch (FormatException)
         {
+            (salt, hash) = ([], []);
             return false;
         }
 
-        // As for the slow hash: no salt or a hash of the wrong size is a malformed record, and fails closed.
-        return salt.Length > 0 && expected.Length == HashBytes &&
-               CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(salt, Encoding.UTF8.GetBytes(password)), expected);
+        return salt.Length > 0 && hash.Length == HashBytes;
     }
 
     /// <summary>A random password of printable, shell- and URL-friendly characters.</summary>
