@@ -139,6 +139,11 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
     public async Task<PricingInputs[]> LoadPricingInputsAsync(IReadOnlyList<PricingRead> reads, CancellationToken cancellationToken)
     {
         var inputs = new PricingInputs[reads.Count];
+        if (reads.Count == 0)
+        {
+            return inputs;
+        }
+
         await using var session = await connections.QuerySessionAsync(store, cancellationToken);
         var first = session.CreateBatchQuery();
         var streams = reads.Select(r => first.Events.FetchStream(StreamKeys.Transaction(r.TransactionId), 0, null, 0)).ToList();

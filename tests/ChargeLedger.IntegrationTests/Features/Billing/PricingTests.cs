@@ -146,6 +146,7 @@ public sealed class PricingTests(LedgerHost host)
         (otherPricing.ChargingSeconds, otherPricing.ParkingSeconds, otherPricing.TotalCostExclVat, otherPricing.TotalCostInclVat).ShouldBe((2_400m, 0m, 2.00m, 2.38m));
         (contractPricing.ChargingSeconds, contractPricing.ParkingSeconds, contractPricing.TotalCostInclVat).ShouldBe((1_800m, 600m, 3.75m));
         TransactionPricing.InForce(inputs[4]).ShouldBeEquivalentTo(otherPricing);
+        (await host.Services.GetRequiredService<LedgerStore>().LoadPricingInputsAsync([], Ct)).ShouldBeEmpty();
     }
 
     [Fact]
