@@ -183,7 +183,7 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
         // The status reports on the ledger's pool beside the stations on this session: two connections, one round trip.
         var statuses = LoadStatusChangesAsync(stopped, cancellationToken);
         var stationsRead = LoadStreamsAsync(session, stopped.Select(s => s.Record.State.StationId), StreamKeys.Station,
-            (_, events) => Fold(events, Station.Fold, (s, v) => s with { Version = v }), cancellationToken);
+            (_, events) => StationOf(events), cancellationToken);
         await Task.WhenAll(statuses, stationsRead);
         var stations = await stationsRead;
         var chosen = stopped.Select(s =>
@@ -363,9 +363,10 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
     public async Task<Station?> LoadStationAsync(string stationId, CancellationToken cancellationToken)
     {
         await using var session = await connections.QuerySessionAsync(store, cancellationToken);
-        var events = await session.Events.FetchStreamAsync(StreamKeys.Station(stationId), token: cancellationToken);
-        return Fold(events, Station.Fold, (s, v) => s with { Version = v });
+        return StationOf(await session.Events.FetchStreamAsync(StreamKeys.Station(stationId), token: cancellationToken));
     }
+
+    private static Station? StationOf(IReadOnlyList<IEvent> events) => Fold(events, Station.Fold, (s, v) => s with { Version = v });
 
     public async Task<Gateways.Gateway?> LoadGatewayAsync(string gatewayId, CancellationToken cancellationToken)
     {
