@@ -36,15 +36,15 @@ public sealed class LedgerWriterOptions
 /// commit tops out near the disk's fsync rate (~1,000/s on 2 cores); batching whatever queued up during the previous
 /// commit keeps latency at about two commit times while throughput grows with the number of charge points.
 /// Each charge point has at most one decision in flight (its connection waits for the commit before replying),
-/// so its order is kept. A failed batch is retried one decision at a time, so one conflicting decision
-/// (a concurrency check, a duplicate start) fails alone.
+/// so its order is kept. A failed batch is committed again in halves, and a failing half in halves again, so one
+/// conflicting decision (a concurrency check, a duplicate start) fails alone while the rest commit.
 /// </summary>
 public sealed class LedgerWriter : IAsyncDisposable
 {
     private static readonly Meter Meter = new("ChargeLedger.Ledger");
     private static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("chargeledger.ledger.batch_size", description: "Decisions per group commit");
     private static readonly Counter<long> BatchRetries = Meter.CreateCounter<long>("chargeledger.ledger.batch_retries",
-        description: "Group commits that failed and were retried one decision at a time");
+        description: "Group commits that failed and were committed again in halves");
     private static readonly Histogram<double> CommitMs = Meter.CreateHistogram<double>("chargeledger.ledger.commit_ms", "ms", "Group commit duration");
 
     private readonly IDocumentStore _store;
@@ -74,6 +74,11 @@ public sealed class LedgerWriter : IAsyncDisposable
 
     /// <summary>Decisions waiting for a commit loop to take them.</summary>
     internal int Queued => _queue.Reader.Count;
+
+    /// <summary>Database transactions attempted, failed ones included (tests of what a failed batch costs).</summary>
+    internal long Attempts => Interlocked.Read(ref _attempts);
+
+    private long _attempts;
 
     public Task<CommitReceipt> CommitAsync(LedgerChange change, CancellationToken cancellationToken = default)
     {
@@ -146,19 +151,8 @@ public sealed class LedgerWriter : IAsyncDisposable
         catch (Exception ex) when (batch.Count > 1)
         {
             BatchRetries.Add(1);
-            _logger.LogDebug(ex, "Group commit of {Count} decisions failed; committing them one by one", batch.Count);
-            foreach (var pending in batch)
-            {
-                try
-                {
-                    var receipts = await CommitAsync([pending]);
-                    pending.Completion.TrySetResult(receipts[0]);
-                }
-                catch (Exception single)
-                {
-                    pending.Completion.TrySetException(single);
-                }
-            }
+            _logger.LogDebug(ex, "Group commit of {Count} decisions failed; committing them again in halves", batch.Count);
+            await CommitInHalvesAsync(batch);
         }
         catch (Exception ex)
         {
@@ -167,8 +161,40 @@ public sealed class LedgerWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// After a batch failed: each half is committed on its own, and a half that fails is halved again, down to single
+    /// decisions, which fail alone. One bad decision among n costs about 2·log2(n) more commits (16 for a full batch of
+    /// 256) instead of n one at a time, so the decisions that shared its batch wait a few commits, not hundreds. Halves
+    /// keep the batch's order. (When everything fails, e.g. the database is gone, it is 2n − 2 attempts instead of n,
+    /// each failing fast.)
+    /// </summary>
+    private async Task CommitInHalvesAsync(List<Pending> batch)
+    {
+        var middle = batch.Count / 2;
+        foreach (var half in (List<Pending>[])[batch.GetRange(0, middle), batch.GetRange(middle, batch.Count - middle)])
+        {
+            try
+            {
+                var receipts = await CommitAsync(half);
+                for (var i = 0; i < half.Count; i++)
+                {
+                    half[i].Completion.TrySetResult(receipts[i]);
+                }
+            }
+            catch (Exception) when (half.Count > 1)
+            {
+                await CommitInHalvesAsync(half);
+            }
+            catch (Exception ex)
+            {
+                half[0].Completion.TrySetException(ex);
+            }
+        }
+    }
+
     private async Task<CommitReceipt[]> CommitAsync(IReadOnlyList<Pending> batch)
     {
+        Interlocked.Increment(ref _attempts);
         await using var session = await _connections.LightweightSessionAsync(_store, CancellationToken.None);
         var append = new GroupAppendBatch();
         var receipts = new CommitReceipt[batch.Count];

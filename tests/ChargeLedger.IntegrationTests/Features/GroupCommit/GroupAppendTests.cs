@@ -101,6 +101,34 @@ public sealed class GroupAppendTests(PostgresServer server, LedgerHost host)
     }
 
     [Fact]
+    public async Task one_stale_decision_in_a_batch_of_64_fails_alone_in_a_few_commits_while_the_other_63_commit()
+    {
+        var stale = await host.RegisteredChargePointAsync();
+        var staleVersion = await host.StreamVersionAsync(StreamKeys.ChargePoint(stale.Id));
+        await using var writer = Writer(commitLoops: 1);
+        await writer.CommitAsync(LedgerChange.Append(StreamKeys.ChargePoint(stale.Id), staleVersion, Transfer(stale.Id, "moved on")), Token);
+        var now = DateTimeOffset.UtcNow;
+        var fresh = Enumerable.Range(0, 63).Select(_ => StreamKeys.Transaction(LedgerHost.NewId("TX"))).ToList();
+        List<LedgerChange> changes = [.. fresh.Select((stream, i) => LedgerChange.Append(stream, 0, Meter("CP", i, now)))];
+        changes.Insert(41, LedgerChange.Append(StreamKeys.ChargePoint(stale.Id), staleVersion, Transfer(stale.Id, "stale")));
+        var attemptsBefore = writer.Attempts;
+
+        var results = writer.CommitAsOneBatch(changes);
+
+        await Should.ThrowAsync<StreamConflictException>(results[41]);
+        await Task.WhenAll(results.Where((_, i) => i != 41));
+        // The failed batch, then two halves per level down to the stale one (6 levels for 64): 13 at most, where
+        // committing the 64 one by one after the failure took 65.
+        (writer.Attempts - attemptsBefore).ShouldBeLessThanOrEqualTo(13);
+        foreach (var stream in fresh)
+        {
+            (await host.StreamAsync(stream)).Count.ShouldBe(1);
+        }
+
+        (await host.StreamAsync(StreamKeys.ChargePoint(stale.Id))).Count(e => e.Data is DataTransferReceived { MessageId: "stale" }).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task starting_a_stream_that_exists_is_a_conflict()
     {
         var transaction = StreamKeys.Transaction(LedgerHost.NewId("TX"));
