@@ -41,7 +41,8 @@ public sealed record OcppReport(
     CpuUsage Cpu,
     MemoryUsage Memory,
     LagReport? ProjectionLag,
-    List<ProgressionBacklog>? BacklogAtEnd);
+    List<ProgressionBacklog>? BacklogAtEnd,
+    LedgerWindow? GroupCommits = null);
 
 /// <summary>
 /// One mt_event_progression row (a projection, projection group or subscription such as TransactionPricing) at the end
@@ -152,6 +153,12 @@ public sealed record BenchReport(
                     : string.Create(inv, $"{b.Name} {b.BehindEvents:#,0} (oldest {b.OldestSeconds?.ToString("0.0", inv) ?? "?"} s)")));
                 md.AppendLine();
                 md.AppendLine(inv, $"Behind the last event at the end of the window (mt_event_progression: projections, groups and subscriptions, events): {rows}");
+            }
+
+            if (o.GroupCommits is { } gc)
+            {
+                md.AppendLine();
+                md.AppendLine(inv, $"Group commits in the window (the host's /metrics): {gc.Commits:#,0}, {gc.DecisionsPerCommit:0.#} decisions each; {gc.FailedCommits:#,0} failed and were committed again in halves.");
             }
 
             if (o.ErrorsByKind.Count > 0)

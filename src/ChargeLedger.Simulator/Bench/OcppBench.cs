@@ -82,11 +82,13 @@ public sealed class OcppBench(BenchOptions options, BenchMonitor monitor, Action
         await Task.Delay(options.Warmup, ct);
         var from = monitor.Mark();
         var fromSequence = await SequenceAsync(pg, ct);
+        var fromCounters = await LedgerCounters.ReadAsync(options.Url, ct);
         Volatile.Write(ref _windowStart, from.At);
         await Task.Delay(options.Duration, ct);
         var to = monitor.Mark();
         Volatile.Write(ref _windowEnd, to.At);
         var toSequence = await SequenceAsync(pg, ct);
+        var commits = LedgerCounters.Between(fromCounters, await LedgerCounters.ReadAsync(options.Url, ct));
         var backlog = await BacklogAsync(pg, ct);
         _stopping = true;
 
@@ -123,7 +125,7 @@ public sealed class OcppBench(BenchOptions options, BenchMonitor monitor, Action
         return new OcppReport(options.ChargePoints, connected, options.Rate, options.Warmup.TotalSeconds, Math.Round(window, 3), options.MeterValues,
             Interlocked.Read(ref _repliesInWindow), Math.Round(Interlocked.Read(ref _repliesInWindow) / window, 1), Interlocked.Read(ref _sessions),
             _errors.Total, _errors.Snapshot(), latency, _schedule is null ? null : _scheduleLag.Summary(), _connect.Summary(),
-            connections.Sum(c => c?.ServerCalls ?? 0), store, monitor.Usage(from, to), monitor.Memory(from, to), monitor.Lag(from, to), backlog);
+            connections.Sum(c => c?.ServerCalls ?? 0), store, monitor.Usage(from, to), monitor.Memory(from, to), monitor.Lag(from, to), backlog, commits);
     }
 
     private async Task<BenchConnection?> ConnectAsync(LoopbackInvoker invoker, string id, CancellationToken ct)
