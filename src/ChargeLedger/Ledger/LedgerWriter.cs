@@ -138,12 +138,7 @@ public sealed class LedgerWriter : IAsyncDisposable
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var receipts = await CommitAsync(batch);
-            for (var i = 0; i < batch.Count; i++)
-            {
-                batch[i].Completion.TrySetResult(receipts[i]);
-            }
-
+            Answer(batch, await CommitAsync(batch));
             BatchSize.Record(batch.Count);
             CommitMs.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 new KeyValuePair<string, object?>("new_streams", batch.Any(p => p.Change.Appends.Any(a => a.ExpectedVersion == 0))));
@@ -152,7 +147,7 @@ public sealed class LedgerWriter : IAsyncDisposable
         {
             BatchRetries.Add(1);
             _logger.LogDebug(ex, "Group commit of {Count} decisions failed; committing them again in halves", batch.Count);
-            await CommitInHalvesAsync(batch);
+            await CommitHalvesAsync(batch);
         }
         catch (Exception ex)
         {
@@ -168,27 +163,34 @@ public sealed class LedgerWriter : IAsyncDisposable
     /// keep the batch's order. (When everything fails, e.g. the database is gone, it is 2n − 2 attempts instead of n,
     /// each failing fast.)
     /// </summary>
-    private async Task CommitInHalvesAsync(List<Pending> batch)
+    private async Task CommitHalvesAsync(List<Pending> batch)
     {
         var middle = batch.Count / 2;
-        foreach (var half in (List<Pending>[])[batch.GetRange(0, middle), batch.GetRange(middle, batch.Count - middle)])
+        await CommitOrHalveAsync(batch.GetRange(0, middle));
+        await CommitOrHalveAsync(batch.GetRange(middle, batch.Count - middle));
+    }
+
+    private async Task CommitOrHalveAsync(List<Pending> part)
+    {
+        try
         {
-            try
-            {
-                var receipts = await CommitAsync(half);
-                for (var i = 0; i < half.Count; i++)
-                {
-                    half[i].Completion.TrySetResult(receipts[i]);
-                }
-            }
-            catch (Exception) when (half.Count > 1)
-            {
-                await CommitInHalvesAsync(half);
-            }
-            catch (Exception ex)
-            {
-                half[0].Completion.TrySetException(ex);
-            }
+            Answer(part, await CommitAsync(part));
+        }
+        catch (Exception) when (part.Count > 1)
+        {
+            await CommitHalvesAsync(part);
+        }
+        catch (Exception ex)
+        {
+            part[0].Completion.TrySetException(ex);
+        }
+    }
+
+    private static void Answer(List<Pending> batch, CommitReceipt[] receipts)
+    {
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].Completion.TrySetResult(receipts[i]);
         }
     }
 
