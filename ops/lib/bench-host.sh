@@ -8,6 +8,7 @@
 #                                        removes $work
 # Extra host settings pass through the environment (e.g. ChargeLedger__Security__PasswordIterations, as ops/bench-suite.sh);
 # BENCH_PG_OPTIONS adds PostgreSQL settings to the host's sessions (e.g. "-c synchronous_commit=off", ops/postgresql.md).
+# CHARGELEDGER_HOST_DLL runs that host build instead of building one (e.g. a build of another commit, for back-to-back runs).
 # The caller defines log() and runs from the repository root.
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
@@ -35,7 +36,7 @@ bench_host_start() {
   connection=$(ops/local-postgres.sh url)
 
   log "building the host (Release, Wolverine static code generation)"
-  host_dll=$(ops/build-host.sh | tail -n 1)
+  host_dll=${CHARGELEDGER_HOST_DLL:-$(ops/build-host.sh | tail -n 1)}
   admin_key=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
   password=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | cut -c1-24)
   bench_host_launch

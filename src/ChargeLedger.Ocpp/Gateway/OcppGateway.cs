@@ -4,7 +4,6 @@ using ChargeLedger.ChargePoints;
 using ChargeLedger.Access;
 using ChargeLedger.Ledger;
 using ChargeLedger.Shared;
-using Marten;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -24,7 +23,6 @@ namespace ChargeLedger.Ocpp.Gateway;
 public sealed class OcppGateway(
     ConnectionRegistry registry,
     LedgerStore ledgerStore,
-    IDocumentStore store,
     PasswordHasher hasher,
     IOptions<OcppOptions> options,
     TimeProvider time,
@@ -183,8 +181,7 @@ public sealed class OcppGateway(
             return "username does not match the charge point id";
         }
 
-        await using var session = store.QuerySession();
-        var credential = await session.LoadAsync<ChargePointCredential>(chargePointId, cancellationToken);
+        var credential = await ledgerStore.LoadCredentialAsync(chargePointId, cancellationToken);
         if (credential is null)
         {
             return "unknown charge point";

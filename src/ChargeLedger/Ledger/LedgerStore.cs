@@ -29,6 +29,16 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
     private readonly System.Collections.Concurrent.ConcurrentQueue<int> _transactionIds = new();
     private readonly SemaphoreSlim _refill = new(1, 1);
 
+    /// <summary>
+    /// The charge point's stored credential, for the handshake's password check. Read on the ledger's own pool, whose
+    /// connections go back without reset statements: a reconnect storm borrows one connection per handshake.
+    /// </summary>
+    public async Task<ChargePointCredential?> LoadCredentialAsync(string chargePointId, CancellationToken cancellationToken)
+    {
+        await using var session = await connections.QuerySessionAsync(store, cancellationToken);
+        return await session.LoadAsync<ChargePointCredential>(chargePointId, cancellationToken);
+    }
+
     public async Task<ChargePointLedger?> LoadChargePointAsync(string chargePointId, CancellationToken cancellationToken) =>
         (await FoldChargePointAsync(chargePointId, cancellationToken)).Ledger;
 
