@@ -15,8 +15,9 @@
 #                  max(--cps, --connections) charge points over the HTTP API (simulator bench --scenario provision)
 #   ocpp           simulator bench --scenario ocpp: --cps charge points, full-session mix (Boot, Status, then Authorize,
 #                  Start, 10 x MeterValues, Stop, Status), --warmup then --duration s, closed loop or --rate calls/s;
-#                  the 40 s warm-up default is the time a fresh host takes under this load to finish tiered (PGO) JIT
-#                  compilation: before that its CPU per call is ~1.5x its steady state (README "Performance");
+#                  the 40 s warm-up default is the time a fresh host took to finish JIT compilation with dynamic PGO;
+#                  since session 11 the host runs without it and is near its steady state after 5 s, but the default
+#                  stays so that runs compare with earlier ones (README "Performance", "Warm-up");
 #                  latency per action, errors by kind, host/PostgreSQL/client CPU, host RSS, projection lag (sampled
 #                  4x/s), and the events the run appended (mt_events seq ids at both ends of the window)
 #   copy-baseline  the physical limit: exactly those events (same rows) written again with Npgsql binary COPY into a
