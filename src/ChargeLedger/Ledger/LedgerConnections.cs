@@ -5,8 +5,9 @@ using Npgsql;
 namespace ChargeLedger.Ledger;
 
 /// <summary>
-/// The write side's own connection pool for its hot path: the group commit and the stream reads decisions need. Same
-/// database and settings as the store's pool, but a connection handed back is not reset (Npgsql's No Reset On Close).
+/// The write side's own connection pool for its hot path: the group commit, the stream reads decisions need and the
+/// OCPP handshake's credential read. Same database and settings as the store's pool, but a connection handed back is
+/// not reset (Npgsql's No Reset On Close).
 /// </summary>
 /// <remarks>
 /// Resetting costs PostgreSQL seven statements per borrowed connection (<c>SET SESSION AUTHORIZATION DEFAULT</c>,
