@@ -9,7 +9,8 @@
 #   --demo   also starts src/ChargeLedger.Simulator with 5 virtual charge points running realistic sessions
 #
 # State lives in .data/ (or /var/tmp/chargeledger-<hash> when the repository is not readable by the postgres user):
-# the cluster, the admin key (admin-api-key) and the sample charge point's password (sample-chargepoint).
+# the cluster, the admin key (admin-api-key), the password verifier key (password-verifier-key) and the sample charge
+# point's password (sample-chargepoint).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -48,6 +49,9 @@ if (( demo )); then dotnet build src/ChargeLedger.Simulator -c Release -nologo -
 
 export ConnectionStrings__Marten=$connection
 export ChargeLedger__ApiKeys__admin__Key=$admin_key ChargeLedger__ApiKeys__admin__Roles__0=admin
+# Chosen charge point and gateway passwords are checked with PBKDF2 once per key, not once per restart (README
+# "Configuration"); the host creates the key file (mode 600) on its first start.
+export ChargeLedger__Security__VerifierKeyFile=$state/password-verifier-key
 export ChargeLedger__CodeGeneration=Static # README "Wolverine code generation"
 export Logging__LogLevel__Marten=Warning # the async daemon logs every page it applies at Information
 mqtt_port=${CHARGELEDGER_MQTT_PORT:-1883}

@@ -88,7 +88,8 @@ public static class Program
             // With several nodes a command must reach whichever node holds the charge point's socket.
             o.Enabled = ClusterSettings.From(configuration).Mode != ClusterMode.Solo;
         });
-        services.AddChargeLedgerWriteSide(configuration.GetValue("ChargeLedger:Security:PasswordIterations", PasswordHasher.DefaultIterations));
+        services.AddChargeLedgerWriteSide(configuration.GetValue("ChargeLedger:Security:PasswordIterations", PasswordHasher.DefaultIterations),
+            PasswordVerifierKey.Load(configuration["ChargeLedger:Security:VerifierKey"], configuration["ChargeLedger:Security:VerifierKeyFile"]));
         services.AddOcppGateway();
         services.AddChargeLedgerMqtt(configuration);
         services.AddOcppBridge();

@@ -100,9 +100,10 @@ public static class LedgerRegistration
         return options;
     }
 
-    public static IServiceCollection AddChargeLedgerWriteSide(this IServiceCollection services, int passwordIterations)
+    public static IServiceCollection AddChargeLedgerWriteSide(this IServiceCollection services, int passwordIterations,
+        PasswordVerifierKey? passwordVerifierKey = null)
     {
-        services.AddSingleton(new PasswordHasher(passwordIterations));
+        services.AddSingleton(new PasswordHasher(passwordIterations, passwordVerifierKey));
         services.AddSingleton<LedgerStore>();
         services.AddSingleton<LedgerWriter>();
         services.AddSingleton<LedgerPipeline>();

@@ -187,7 +187,34 @@ public sealed class OcppGateway(
             return "unknown charge point";
         }
 
-        return await hasher.VerifyAsync(decoded[(colon + 1)..], credential.PasswordHash, cancellationToken) ? null : "wrong password";
+        var check = await hasher.CheckAsync(decoded[(colon + 1)..], credential.PasswordHash, credential.PasswordVerifier, cancellationToken);
+        if (!check.Valid)
+        {
+            return "wrong password";
+        }
+
+        if (check.NewVerifier is { } verifier)
+        {
+            await StoreVerifierAsync(chargePointId, credential.PasswordHash, verifier, cancellationToken);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Keeps a chosen password's check for the next restart (PasswordVerifierKey): once per charge point and key. The
+    /// password was right whatever becomes of this write, so a failure is logged and the connection goes ahead.
+    /// </summary>
+    private async Task StoreVerifierAsync(string chargePointId, string passwordHash, string verifier, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ledgerStore.StorePasswordVerifierAsync<ChargePointCredential>(chargePointId, passwordHash, verifier, cancellationToken);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException)
+        {
+            _logger.LogWarning(ex, "{ChargePointId}: could not store its password verifier; the next restart checks the slow hash again", chargePointId);
+        }
     }
 
     private static string Printable(string value) =>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -17,15 +18,27 @@ namespace ChargeLedger.Access;
 /// HMAC-SHA256 keyed with its salt, checked in about a microsecond. Only <see cref="Generated"/> produces this form,
 /// so a chosen password never gets it.</item>
 /// </list>
+/// A chosen password's slow hash is checked once per process; with a <see cref="PasswordVerifierKey"/> configured, once
+/// per charge point or gateway and key (<see cref="KeyedVerifier"/>), so a restarted node admits a reconnect storm without
+/// it (RELIABILITY H2).
 /// </summary>
-public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterations) : IDisposable
+public sealed class PasswordHasher : IDisposable
 {
     public const int DefaultIterations = 600_000;
     private const string Scheme = "pbkdf2-sha256";
     private const string GeneratedScheme = "hmac-sha256";
+    private const string KeyedScheme = "hmac-sha256-key";
     private const int GeneratedLength = 24;
     private const int SaltBytes = 16;
     private const int HashBytes = 32;
+
+    private static readonly Meter Meter = new("ChargeLedger.Access");
+    private static readonly Counter<long> SlowCheckCounter = Meter.CreateCounter<long>("chargeledger.access.slow_password_checks",
+        description: "PBKDF2 checks of chosen passwords (~0.2 s of CPU each at the default cost)");
+
+    private readonly int _iterations;
+    private readonly PasswordVerifierKey? _verifierKey;
+    private long _slowCheckCount;
 
     // A verified (stored hash, password) pair is remembered as an HMAC under a per-process random key, so a
     // reconnect storm costs one PBKDF2 per charge point per process, and no plaintext password is held in memory.
@@ -36,6 +49,15 @@ public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterat
     // on the thread pool (that starves every socket, and all handshakes time out together): one check per core runs,
     // the rest wait their turn, bounded by the caller's deadline.
     private readonly SemaphoreSlim _slowChecks = new(Environment.ProcessorCount, Environment.ProcessorCount);
+
+    public PasswordHasher(int iterations = DefaultIterations, PasswordVerifierKey? verifierKey = null)
+    {
+        _iterations = iterations;
+        _verifierKey = verifierKey;
+    }
+
+    /// <summary>PBKDF2 checks this instance ran (each ~0.2 s of CPU at the default cost).</summary>
+    public long SlowChecks => Interlocked.Read(ref _slowCheckCount);
 
     /// <summary>A new random password (<see cref="Generate"/>) and its stored form, checked without the slow hash.</summary>
     public static (string Password, string Stored) Generated()
@@ -50,35 +72,92 @@ public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterat
     public string Hash(string password)
     {
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
-        var hash = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
-        return string.Create(CultureInfo.InvariantCulture, $"{Scheme}${iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}");
+        var hash = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, _iterations, HashAlgorithmName.SHA256, HashBytes);
+        return string.Create(CultureInfo.InvariantCulture, $"{Scheme}${_iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}");
     }
+
+    /// <summary>
+    /// The record that lets any node holding the same <see cref="PasswordVerifierKey"/> admit <paramref name="password"/>
+    /// for the slow hash <paramref name="stored"/> without running it: "hmac-sha256-key$keyId$mac", an HMAC-SHA256 under
+    /// the key of the stored hash and the password, so it is void for any other stored hash. Null without a key, and for
+    /// generated passwords (already fast). Stored beside the hash; worthless without the key, which is never in the
+    /// database.
+    /// </summary>
+    public string? KeyedVerifier(string password, string stored) =>
+        _verifierKey is { } key && !IsGenerated(stored)
+            ? string.Create(CultureInfo.InvariantCulture, $"{KeyedScheme}${key.Id}${Convert.ToBase64String(key.Mac(stored, password))}")
+            : null;
 
     /// <summary>
     /// Verifies with the per-process cache first; a slow check waits for a free core. Throws
     /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> ends the wait.
     /// </summary>
-    public async Task<bool> VerifyAsync(string password, string stored, CancellationToken cancellationToken)
+    public async Task<bool> VerifyAsync(string password, string stored, CancellationToken cancellationToken) =>
+        (await CheckAsync(password, stored, null, cancellationToken)).Valid;
+
+    /// <summary>
+    /// Verifies <paramref name="password"/> against <paramref name="stored"/>, admitting it at once when
+    /// <paramref name="verifier"/> is a <see cref="KeyedVerifier"/> under this node's key that matches; a verifier that does
+    /// not match never rejects by itself (it may be stale or under another key): the slow hash decides, so a wrong
+    /// password costs what it always did. A slow check waits for a free core; <see cref="OperationCanceledException"/>
+    /// when <paramref name="cancellationToken"/> ends the wait. <see cref="PasswordCheck.NewVerifier"/> is the verifier
+    /// to store when the password was right and the stored one is missing or void.
+    /// </summary>
+    public async Task<PasswordCheck> CheckAsync(string password, string stored, string? verifier, CancellationToken cancellationToken)
     {
         if (IsGenerated(stored))
         {
-            return VerifyGenerated(password, stored);
+            return new PasswordCheck(VerifyGenerated(password, stored), null);
+        }
+
+        if (MatchesVerifier(password, stored, verifier))
+        {
+            return new PasswordCheck(true, null);
         }
 
         if (IsKnown(password, stored))
         {
-            return true;
+            return new PasswordCheck(true, KeyedVerifier(password, stored));
         }
 
         await _slowChecks.WaitAsync(cancellationToken);
         try
         {
-            return Verify(password, stored);
+            return Check(password, stored, verifier);
         }
         finally
         {
             _slowChecks.Release();
         }
+    }
+
+    /// <summary><see cref="CheckAsync"/> on the caller's thread, without waiting for a free core.</summary>
+    public PasswordCheck Check(string password, string stored, string? verifier)
+    {
+        if (MatchesVerifier(password, stored, verifier))
+        {
+            return new PasswordCheck(true, null);
+        }
+
+        return Verify(password, stored) ? new PasswordCheck(true, KeyedVerifier(password, stored)) : new PasswordCheck(false, null);
+    }
+
+    private bool MatchesVerifier(string password, string stored, string? verifier)
+    {
+        if (_verifierKey is not { } key || verifier is null || IsGenerated(stored))
+        {
+            return false;
+        }
+
+        var parts = verifier.Split('$');
+        if (parts.Length != 3 || parts[0] != KeyedScheme || parts[1] != key.Id)
+        {
+            return false;
+        }
+
+        Span<byte> expected = stackalloc byte[HashBytes];
+        return Convert.TryFromBase64String(parts[2], expected, out var written) && written == HashBytes &&
+               CryptographicOperations.FixedTimeEquals(key.Mac(stored, password), expected);
     }
 
     private bool IsKnown(string password, string stored) =>
@@ -112,6 +191,8 @@ public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterat
             return false;
         }
 
+        Interlocked.Increment(ref _slowCheckCount);
+        SlowCheckCounter.Add(1);
         var actual = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, rounds, HashAlgorithmName.SHA256, expected.Length);
         if (!CryptographicOperations.FixedTimeEquals(actual, expected))
         {
@@ -155,3 +236,6 @@ public sealed class PasswordHasher(int iterations = PasswordHasher.DefaultIterat
     public static string Generate(int length = 24) =>
         RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_", length);
 }
+
+/// <summary>The outcome of a password check, and the keyed verifier to store beside the hash when there is a new one.</summary>
+public readonly record struct PasswordCheck(bool Valid, string? NewVerifier);

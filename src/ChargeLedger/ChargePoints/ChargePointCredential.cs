@@ -8,4 +8,7 @@ public sealed class ChargePointCredential
 {
     public string Id { get; set; } = "";
     public string PasswordHash { get; set; } = "";
+
+    /// <summary>For a chosen password, its <see cref="Access.PasswordHasher.KeyedVerifier"/> under the nodes' key, if any.</summary>
+    public string? PasswordVerifier { get; set; }
 }

@@ -61,7 +61,8 @@ public static class RegisterChargePointEndpoint
         if (context.Existing is { } existing)
         {
             var same = existing.StationId == command.StationId &&
-                       (command.Password is null || (context.Credential is { } c && hasher.Verify(command.Password, c.PasswordHash)));
+                       (command.Password is null ||
+                        (context.Credential is { } c && hasher.Check(command.Password, c.PasswordHash, c.PasswordVerifier).Valid));
             return same
                 ? Results.Ok(new ChargePointRegistration(command.Id, null))
                 : Validation.Conflict($"Charge point {command.Id} is registered with other data.");
@@ -69,7 +70,12 @@ public static class RegisterChargePointEndpoint
 
         var (password, stored) = command.Password is { } chosen ? (chosen, hasher.Hash(chosen)) : PasswordHasher.Generated();
         session.Events.StartStream(StreamKeys.ChargePoint(command.Id), new ChargePointRegistered(command.Id, command.StationId, time.GetUtcNow()));
-        session.Store(new ChargePointCredential { Id = command.Id, PasswordHash = stored });
+        session.Store(new ChargePointCredential
+        {
+            Id = command.Id,
+            PasswordHash = stored,
+            PasswordVerifier = command.Password is null ? null : hasher.KeyedVerifier(password, stored),
+        });
         return Results.Created($"/api/chargepoints/{command.Id}",
             new ChargePointRegistration(command.Id, command.Password is null ? password : null));
     }

@@ -11,4 +11,7 @@ public sealed class GatewayAccount
     public string StationId { get; set; } = "";
     public string TopicPrefix { get; set; } = "";
     public string PasswordHash { get; set; } = "";
+
+    /// <summary>For a chosen password, its <see cref="Access.PasswordHasher.KeyedVerifier"/> under the nodes' key, if any.</summary>
+    public string? PasswordVerifier { get; set; }
 }

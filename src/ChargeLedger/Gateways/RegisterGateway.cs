@@ -93,7 +93,7 @@ public static class RegisterGatewayEndpoint
         if (context.Existing is { } existing)
         {
             var same = existing.StationId == command.StationId && existing.TopicPrefix == prefix &&
-                       (command.Password is null || hasher.Verify(command.Password, existing.PasswordHash));
+                       (command.Password is null || hasher.Check(command.Password, existing.PasswordHash, existing.PasswordVerifier).Valid);
             return same
                 ? Results.Ok(new GatewayRegistration(command.Id, command.StationId, prefix, null))
                 : Validation.Conflict($"Gateway {command.Id} is registered with other data.");
@@ -106,7 +106,14 @@ public static class RegisterGatewayEndpoint
 
         var (password, stored) = command.Password is { } chosen ? (chosen, hasher.Hash(chosen)) : PasswordHasher.Generated();
         session.Events.StartStream(StreamKeys.Gateway(command.Id), new GatewayRegistered(command.Id, command.StationId, prefix, time.GetUtcNow()));
-        session.Store(new GatewayAccount { Id = command.Id, StationId = command.StationId, TopicPrefix = prefix, PasswordHash = stored });
+        session.Store(new GatewayAccount
+        {
+            Id = command.Id,
+            StationId = command.StationId,
+            TopicPrefix = prefix,
+            PasswordHash = stored,
+            PasswordVerifier = command.Password is null ? null : hasher.KeyedVerifier(password, stored),
+        });
         ingestion.Forget(command.Id);
         return Results.Created($"/api/gateways/{command.Id}",
             new GatewayRegistration(command.Id, command.StationId, prefix, command.Password is null ? password : null));

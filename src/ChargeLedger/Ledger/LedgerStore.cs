@@ -39,6 +39,31 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
         return await session.LoadAsync<ChargePointCredential>(chargePointId, cancellationToken);
     }
 
+    /// <summary>
+    /// Stores a chosen password's keyed verifier (<see cref="Access.PasswordHasher.KeyedVerifier"/>) in a charge point's
+    /// credential or a gateway's account, only while that record still holds the hash the verifier was made for: a
+    /// password changed in the meantime is never paired with the old one's verifier. False when it no longer does.
+    /// </summary>
+    public async Task<bool> StorePasswordVerifierAsync<TCredential>(string id, string passwordHash, string verifier, CancellationToken cancellationToken)
+        where TCredential : class
+    {
+        // The documents' tables as Marten names them (mt_doc_ and the type's name in lower case; migrations/0001, 0005).
+        var table = typeof(TCredential) == typeof(ChargePointCredential) ? "mt_doc_chargepointcredential"
+            : typeof(TCredential) == typeof(Gateways.GatewayAccount) ? "mt_doc_gatewayaccount"
+            : throw new ArgumentException($"{typeof(TCredential).Name} holds no password.", nameof(TCredential));
+        await using var command = connections.DataSource.CreateCommand(
+            $$"""
+             update {{store.Options.DatabaseSchemaName}}.{{table}}
+                set data = jsonb_set(data, '{passwordVerifier}', to_jsonb($3::text)), mt_last_modified = transaction_timestamp(),
+                    mt_version = md5(random()::text || clock_timestamp()::text)::uuid
+              where id = $1 and data ->> 'passwordHash' = $2
+             """);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = id });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = passwordHash });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = verifier });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
     public async Task<ChargePointLedger?> LoadChargePointAsync(string chargePointId, CancellationToken cancellationToken) =>
         (await FoldChargePointAsync(chargePointId, cancellationToken)).Ledger;
 

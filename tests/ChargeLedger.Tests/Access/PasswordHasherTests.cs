@@ -156,4 +156,127 @@ public class PasswordHasherTests
         _hasher.Verify("", stored).ShouldBeFalse();
         (await _hasher.VerifyAsync(Password, stored, TestContext.Current.CancellationToken)).ShouldBeFalse();
     }
+
+    // Keyed verifiers (RELIABILITY H2): a chosen password's check outlives the process for nodes sharing the key.
+    private static readonly PasswordVerifierKey Key = new(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+    private static readonly PasswordVerifierKey OtherKey = new(Enumerable.Range(2, 32).Select(i => (byte)i).ToArray());
+
+    [Fact]
+    public async Task a_verifier_made_by_one_node_admits_the_password_on_another_with_the_same_key_without_the_slow_hash()
+    {
+        var registering = new PasswordHasher(1_000, Key);
+        var stored = registering.Hash(Password);
+        var verifier = registering.KeyedVerifier(Password, stored)!;
+        var restarted = new PasswordHasher(1_000, new PasswordVerifierKey(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray()));
+
+        var check = await restarted.CheckAsync(Password, stored, verifier, TestContext.Current.CancellationToken);
+
+        check.ShouldBe(new PasswordCheck(true, null));
+        restarted.Check(Password, stored, verifier).ShouldBe(new PasswordCheck(true, null));
+        restarted.SlowChecks.ShouldBe(0);
+        verifier.ShouldStartWith($"hmac-sha256-key${Key.Id}$");
+        verifier.ShouldNotContain(Password);
+    }
+
+    [Fact]
+    public async Task a_wrong_password_with_a_valid_verifier_is_refused_by_the_slow_hash_not_the_verifier()
+    {
+        var hasher = new PasswordHasher(1_000, Key);
+        var stored = hasher.Hash(Password);
+        var verifier = hasher.KeyedVerifier(Password, stored);
+
+        (await hasher.CheckAsync("correct-horse-battery-stapl", stored, verifier, TestContext.Current.CancellationToken))
+            .ShouldBe(new PasswordCheck(false, null));
+        hasher.Check("", stored, verifier).ShouldBe(new PasswordCheck(false, null));
+        // Refusals cost what they did without verifiers: online guessing is not made cheaper.
+        hasher.SlowChecks.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task a_verifier_under_another_key_or_for_another_hash_is_void_the_slow_hash_decides_and_a_new_verifier_is_offered()
+    {
+        var hasher = new PasswordHasher(1_000, Key);
+        var stored = hasher.Hash(Password);
+        var underOtherKey = new PasswordHasher(1_000, OtherKey).KeyedVerifier(Password, stored);
+        var forOtherHash = hasher.KeyedVerifier(Password, hasher.Hash(Password));
+        var expected = hasher.KeyedVerifier(Password, stored);
+
+        foreach (var stale in new[] { null, underOtherKey, forOtherHash })
+        {
+            var fresh = new PasswordHasher(1_000, Key); // no per-process memory of the password
+            (await fresh.CheckAsync(Password, stored, stale, TestContext.Current.CancellationToken)).ShouldBe(new PasswordCheck(true, expected));
+            fresh.SlowChecks.ShouldBe(1);
+        }
+
+        underOtherKey.ShouldNotBe(expected);
+        forOtherHash.ShouldNotBe(expected);
+    }
+
+    [Fact]
+    public async Task a_password_remembered_by_this_process_still_offers_a_verifier_when_the_stored_one_is_missing()
+    {
+        var hasher = new PasswordHasher(1_000, Key);
+        var stored = hasher.Hash(Password);
+        hasher.Verify(Password, stored).ShouldBeTrue();
+
+        (await hasher.CheckAsync(Password, stored, null, TestContext.Current.CancellationToken))
+            .ShouldBe(new PasswordCheck(true, hasher.KeyedVerifier(Password, stored)));
+        hasher.SlowChecks.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task without_a_key_there_are_no_verifiers_and_a_verifier_found_in_the_record_is_ignored()
+    {
+        var keyed = new PasswordHasher(1_000, Key);
+        var stored = keyed.Hash(Password);
+        var verifier = keyed.KeyedVerifier(Password, stored);
+        var unkeyed = new PasswordHasher(1_000);
+
+        unkeyed.KeyedVerifier(Password, stored).ShouldBeNull();
+        (await unkeyed.CheckAsync(Password, stored, verifier, TestContext.Current.CancellationToken)).ShouldBe(new PasswordCheck(true, null));
+        unkeyed.SlowChecks.ShouldBe(1);
+        (await unkeyed.CheckAsync("wrong-password-entirely", stored, verifier, TestContext.Current.CancellationToken)).Valid.ShouldBeFalse();
+    }
+
+    [Fact]
+    public void generated_passwords_get_no_verifier()
+    {
+        var hasher = new PasswordHasher(1_000, Key);
+        var (password, stored) = PasswordHasher.Generated();
+
+        hasher.KeyedVerifier(password, stored).ShouldBeNull();
+        hasher.Check(password, stored, null).ShouldBe(new PasswordCheck(true, null));
+        hasher.SlowChecks.ShouldBe(0);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("hmac-sha256-key")]
+    [InlineData("hmac-sha256-key$$")]
+    [InlineData("hmac-sha256-key${id}$")]
+    [InlineData("hmac-sha256-key${id}$not base64!")]
+    [InlineData("hmac-sha256-key${id}$aGFzaA==")]
+    [InlineData("hmac-sha256-key${id}$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNo")]
+    [InlineData("hmac-sha256-key${id}$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
+    [InlineData("hmac-sha256-key${id}$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=$extra")]
+    [InlineData("hmac-sha256${id}$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
+    public async Task malformed_or_forged_verifiers_never_admit_a_wrong_password_and_never_throw(string template)
+    {
+        var hasher = new PasswordHasher(1_000, Key);
+        var stored = hasher.Hash(Password);
+        var verifier = template.Replace("{id}", Key.Id, StringComparison.Ordinal);
+
+        (await hasher.CheckAsync("wrong-password-entirely", stored, verifier, TestContext.Current.CancellationToken)).Valid.ShouldBeFalse();
+        (await hasher.CheckAsync(Password, stored, verifier, TestContext.Current.CancellationToken)).ShouldBe(
+            new PasswordCheck(true, hasher.KeyedVerifier(Password, stored)));
+        hasher.SlowChecks.ShouldBe(2);
+    }
+
+    [Fact]
+    public void a_key_names_itself_by_eight_hex_digits_and_must_have_32_bytes()
+    {
+        Key.Id.ShouldMatch("^[0-9a-f]{8}$");
+        Key.Id.ShouldNotBe(OtherKey.Id);
+        Should.Throw<ArgumentException>(() => new PasswordVerifierKey(new byte[31]));
+    }
 }
