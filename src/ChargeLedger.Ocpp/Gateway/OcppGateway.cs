@@ -195,26 +195,11 @@ public sealed class OcppGateway(
 
         if (check.NewVerifier is { } verifier)
         {
-            await StoreVerifierAsync(chargePointId, credential.PasswordHash, verifier, cancellationToken);
+            // Once per charge point and key: the next restart admits it without the slow hash (PasswordVerifierKey).
+            await ledgerStore.KeepPasswordVerifierAsync<ChargePointCredential>(chargePointId, credential.PasswordHash, verifier, cancellationToken);
         }
 
         return null;
-    }
-
-    /// <summary>
-    /// Keeps a chosen password's check for the next restart (PasswordVerifierKey): once per charge point and key. The
-    /// password was right whatever becomes of this write, so a failure is logged and the connection goes ahead.
-    /// </summary>
-    private async Task StoreVerifierAsync(string chargePointId, string passwordHash, string verifier, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await ledgerStore.StorePasswordVerifierAsync<ChargePointCredential>(chargePointId, passwordHash, verifier, cancellationToken);
-        }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException)
-        {
-            _logger.LogWarning(ex, "{ChargePointId}: could not store its password verifier; the next restart checks the slow hash again", chargePointId);
-        }
     }
 
     private static string Printable(string value) =>

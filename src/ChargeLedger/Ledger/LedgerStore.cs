@@ -64,6 +64,24 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
+    /// <summary>
+    /// <see cref="StorePasswordVerifierAsync{TCredential}"/> after a password check that succeeded: the password was right
+    /// whatever becomes of this write, so a failure is logged (the next restart checks the slow hash again) and the
+    /// caller goes ahead.
+    /// </summary>
+    public async Task KeepPasswordVerifierAsync<TCredential>(string id, string passwordHash, string verifier, CancellationToken cancellationToken)
+        where TCredential : class
+    {
+        try
+        {
+            await StorePasswordVerifierAsync<TCredential>(id, passwordHash, verifier, cancellationToken);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException)
+        {
+            logger.LogWarning(ex, "{Id}: could not store its password verifier; the next restart checks the slow hash again", id);
+        }
+    }
+
     public async Task<ChargePointLedger?> LoadChargePointAsync(string chargePointId, CancellationToken cancellationToken) =>
         (await FoldChargePointAsync(chargePointId, cancellationToken)).Ledger;
 

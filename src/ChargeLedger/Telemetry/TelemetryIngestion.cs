@@ -76,29 +76,14 @@ public sealed class TelemetryIngestion(
 
             if (check.NewVerifier is { } verifier)
             {
-                await StoreVerifierAsync(username, account.PasswordHash, verifier, cancellationToken);
+                // Once per gateway and key: the next restart admits it without the slow hash (PasswordVerifierKey).
+                await ledger.KeepPasswordVerifierAsync<GatewayAccount>(username, account.PasswordHash, verifier, cancellationToken);
             }
 
             _verified[username] = new VerifiedPassword(digest);
         }
 
         return new GatewayIdentity(account.Id, account.StationId, account.TopicPrefix);
-    }
-
-    /// <summary>
-    /// Keeps a chosen password's check for the next restart (PasswordVerifierKey): once per gateway and key. The password
-    /// was right whatever becomes of this write, so a failure is logged and the gateway is admitted.
-    /// </summary>
-    private async Task StoreVerifierAsync(string gatewayId, string passwordHash, string verifier, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await ledger.StorePasswordVerifierAsync<GatewayAccount>(gatewayId, passwordHash, verifier, cancellationToken);
-        }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException)
-        {
-            logger.LogWarning(ex, "Gateway {GatewayId}: could not store its password verifier; the next restart checks the slow hash again", gatewayId);
-        }
     }
 
     public async ValueTask<GatewayIdentity?> GatewayForTopicAsync(string topic, CancellationToken cancellationToken)
