@@ -37,7 +37,8 @@
 #                  loss check: values stored in mt_events >= values acknowledged
 #
 # --pg-statements loads pg_stat_statements into the suite's cluster and writes pg-statements.md: PostgreSQL's time by
-# statement during the OCPP step (reset after provisioning), the top 15 by total execution time (BENCH_PG_TOP=N for more),
+# statement during the OCPP step (reset after provisioning), the top 15 by total execution time (BENCH_PG_TOP=N for more;
+# BENCH_PG_QUERY_CHARS=N shows N characters of each statement instead of 160),
 # and the row writes by table in that step (inserts, updates and how many were HOT, autovacuum runs).
 #
 # Scale: the defaults take about 10 minutes. Issue 6's figure for held connections is --connections 50000 (add
@@ -213,7 +214,7 @@ if ! skipped ocpp; then
       suite_psql --csv -c "
         select round(total_exec_time::numeric, 0) as total_ms, calls, round((total_exec_time / greatest(calls, 1))::numeric, 3) as mean_ms,
                rows, round((100 * total_exec_time / sum(total_exec_time) over ())::numeric, 1) as pct,
-               left(regexp_replace(query, '\s+', ' ', 'g'), 160) as query
+               left(regexp_replace(query, '\s+', ' ', 'g'), ${BENCH_PG_QUERY_CHARS:-160}) as query
         from pg_stat_statements order by total_exec_time desc limit ${BENCH_PG_TOP:-15}" |
         python3 -c "$csv_to_markdown"
       echo
