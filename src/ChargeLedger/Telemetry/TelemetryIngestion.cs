@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ChargeLedger.Access;
@@ -38,7 +37,6 @@ public sealed class TelemetryIngestion(
 
     private readonly TelemetryOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, CachedGateway> _gateways = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, VerifiedPassword> _verified = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DeadLetterWindow> _deadLetterWindows = new(StringComparer.Ordinal);
     private CachedAccounts? _accounts;
 
@@ -46,7 +44,6 @@ public sealed class TelemetryIngestion(
     public void Forget(string gatewayId)
     {
         _gateways.TryRemove(gatewayId, out _);
-        _verified.TryRemove(gatewayId, out _);
         _accounts = null;
     }
 
@@ -63,24 +60,18 @@ public sealed class TelemetryIngestion(
             return null;
         }
 
-        // PBKDF2 costs ~0.2 s of CPU; a gateway reconnecting with the password already checked against this very hash
-        // is recognised by a digest instead (bound to the stored hash, so a password change invalidates it).
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(account.PasswordHash + "\n" + password));
-        if (!(_verified.TryGetValue(username, out var known) && CryptographicOperations.FixedTimeEquals(known.Digest, digest)))
+        // A chosen password's PBKDF2 (~0.2 s of CPU) runs once per process, or once per key with a verifier key; a
+        // generated password is an HMAC check (PasswordHasher).
+        var check = await hasher.CheckAsync(password, account.PasswordHash, account.PasswordVerifier, cancellationToken);
+        if (!check.Valid)
         {
-            var check = await hasher.CheckAsync(password, account.PasswordHash, account.PasswordVerifier, cancellationToken);
-            if (!check.Valid)
-            {
-                return null;
-            }
+            return null;
+        }
 
-            if (check.NewVerifier is { } verifier)
-            {
-                // Once per gateway and key: the next restart admits it without the slow hash (PasswordVerifierKey).
-                await ledger.KeepPasswordVerifierAsync<GatewayAccount>(username, account.PasswordHash, verifier, cancellationToken);
-            }
-
-            _verified[username] = new VerifiedPassword(digest);
+        if (check.NewVerifier is { } verifier)
+        {
+            // Once per gateway and key: the next restart admits it without the slow hash (PasswordVerifierKey).
+            await ledger.KeepPasswordVerifierAsync<GatewayAccount>(username, account.PasswordHash, verifier, cancellationToken);
         }
 
         return new GatewayIdentity(account.Id, account.StationId, account.TopicPrefix);
@@ -300,7 +291,6 @@ public sealed class TelemetryIngestion(
 
     private sealed record CachedAccounts(IReadOnlyList<GatewayIdentity> Gateways, DateTimeOffset ReadAt);
 
-    private sealed record VerifiedPassword(byte[] Digest);
 
     private sealed record DeadLetterWindow(DateTimeOffset Start, int Count);
 }
