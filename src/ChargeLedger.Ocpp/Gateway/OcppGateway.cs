@@ -187,19 +187,10 @@ public sealed class OcppGateway(
             return "unknown charge point";
         }
 
-        var check = await hasher.CheckAsync(decoded[(colon + 1)..], credential.PasswordHash, credential.PasswordVerifier, cancellationToken);
-        if (!check.Valid)
-        {
-            return "wrong password";
-        }
-
-        if (check.NewVerifier is { } verifier)
-        {
-            // Once per charge point and key: the next restart admits it without the slow hash (PasswordVerifierKey).
-            await ledgerStore.KeepPasswordVerifierAsync<ChargePointCredential>(chargePointId, credential.PasswordHash, verifier, cancellationToken);
-        }
-
-        return null;
+        return await ledgerStore.CheckPasswordAsync<ChargePointCredential>(hasher, chargePointId, decoded[(colon + 1)..],
+            credential.PasswordHash, credential.PasswordVerifier, cancellationToken)
+            ? null
+            : "wrong password";
     }
 
     private static string Printable(string value) =>

@@ -123,7 +123,7 @@ public sealed class PasswordHasher : IDisposable
         await _slowChecks.WaitAsync(cancellationToken);
         try
         {
-            return Check(password, stored, verifier);
+            return CheckSlowly(password, stored);
         }
         finally
         {
@@ -134,13 +134,12 @@ public sealed class PasswordHasher : IDisposable
     /// <summary><see cref="CheckAsync"/> on the caller's thread, without waiting for a free core.</summary>
     public PasswordCheck Check(string password, string stored, string? verifier)
     {
-        if (MatchesVerifier(password, stored, verifier))
-        {
-            return new PasswordCheck(true, null);
-        }
-
-        return Verify(password, stored) ? new PasswordCheck(true, KeyedVerifier(password, stored)) : new PasswordCheck(false, null);
+        return MatchesVerifier(password, stored, verifier) ? new PasswordCheck(true, null) : CheckSlowly(password, stored);
     }
+
+    /// <summary>The slow hash decides (or the per-process memory of it); a right password gets a verifier to store.</summary>
+    private PasswordCheck CheckSlowly(string password, string stored) =>
+        Verify(password, stored) ? new PasswordCheck(true, KeyedVerifier(password, stored)) : new PasswordCheck(false, null);
 
     private bool MatchesVerifier(string password, string stored, string? verifier)
     {

@@ -65,21 +65,30 @@ public sealed class LedgerStore(IDocumentStore store, LedgerConnections connecti
     }
 
     /// <summary>
-    /// <see cref="StorePasswordVerifierAsync{TCredential}"/> after a password check that succeeded: the password was right
-    /// whatever becomes of this write, so a failure is logged (the next restart checks the slow hash again) and the
-    /// caller goes ahead.
+    /// A charge point's or gateway's password checked against its stored hash and verifier
+    /// (<see cref="Access.PasswordHasher.CheckAsync"/>). When the check offers a new verifier, it is stored
+    /// (<see cref="StorePasswordVerifierAsync{TCredential}"/>), so the next restart admits the password without the slow
+    /// hash: once per charge point or gateway and key. The password was right whatever becomes of that write, so a
+    /// failure is logged and the answer stands.
     /// </summary>
-    public async Task KeepPasswordVerifierAsync<TCredential>(string id, string passwordHash, string verifier, CancellationToken cancellationToken)
+    public async Task<bool> CheckPasswordAsync<TCredential>(Access.PasswordHasher hasher, string id, string password, string passwordHash,
+        string? verifier, CancellationToken cancellationToken)
         where TCredential : class
     {
-        try
+        var check = await hasher.CheckAsync(password, passwordHash, verifier, cancellationToken);
+        if (check is { Valid: true, NewVerifier: { } newVerifier })
         {
-            await StorePasswordVerifierAsync<TCredential>(id, passwordHash, verifier, cancellationToken);
+            try
+            {
+                await StorePasswordVerifierAsync<TCredential>(id, passwordHash, newVerifier, cancellationToken);
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException)
+            {
+                logger.LogWarning(ex, "{Id}: could not store its password verifier; the next restart checks the slow hash again", id);
+            }
         }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException)
-        {
-            logger.LogWarning(ex, "{Id}: could not store its password verifier; the next restart checks the slow hash again", id);
-        }
+
+        return check.Valid;
     }
 
     public async Task<ChargePointLedger?> LoadChargePointAsync(string chargePointId, CancellationToken cancellationToken) =>

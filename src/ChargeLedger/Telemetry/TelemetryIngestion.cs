@@ -62,19 +62,10 @@ public sealed class TelemetryIngestion(
 
         // A chosen password's PBKDF2 (~0.2 s of CPU) runs once per process, or once per key with a verifier key; a
         // generated password is an HMAC check (PasswordHasher).
-        var check = await hasher.CheckAsync(password, account.PasswordHash, account.PasswordVerifier, cancellationToken);
-        if (!check.Valid)
-        {
-            return null;
-        }
-
-        if (check.NewVerifier is { } verifier)
-        {
-            // Once per gateway and key: the next restart admits it without the slow hash (PasswordVerifierKey).
-            await ledger.KeepPasswordVerifierAsync<GatewayAccount>(username, account.PasswordHash, verifier, cancellationToken);
-        }
-
-        return new GatewayIdentity(account.Id, account.StationId, account.TopicPrefix);
+        return await ledger.CheckPasswordAsync<GatewayAccount>(hasher, username, password, account.PasswordHash, account.PasswordVerifier,
+            cancellationToken)
+            ? new GatewayIdentity(account.Id, account.StationId, account.TopicPrefix)
+            : null;
     }
 
     public async ValueTask<GatewayIdentity?> GatewayForTopicAsync(string topic, CancellationToken cancellationToken)
